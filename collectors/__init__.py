@@ -1,0 +1,1 @@
+"""collectors: talks to the network (SNMP, ICMP, series sinks); knows nothing of subscribers."""

@@ -1,0 +1,144 @@
+"""Writing audit entries onto the hash chain and verifying the chain."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from noc.audit.models import AuditEntry, AuditHead
+from noc.db import utcnow
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a user name and the role they acted in."""
+
+    name: str
+    role: str
+
+
+SYSTEM = Actor(name="system", role="system")
+
+
+def cli_actor() -> Actor:
+    """The operator at a shell, named by their login (the CLI acts with admin rights)."""
+    return Actor(name=f"cli:{getpass.getuser()}", role="admin")
+
+
+def entry_digest(entry: AuditEntry) -> str:
+    """The SHA-256 digest binding every field of ``entry`` and the digest before it."""
+    fields = [
+        entry.seq,
+        entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        entry.actor,
+        entry.role,
+        entry.action,
+        entry.object_type,
+        entry.object_id,
+        entry.reason,
+        entry.details,
+        entry.prev_digest,
+    ]
+    return hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).hexdigest()
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    action: str,
+    object_type: str,
+    object_id: str,
+    *,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction, so it commits or rolls back with the change."""
+    seq, prev = session.execute(
+        update(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .values(seq=AuditHead.seq + 1)
+        .returning(AuditHead.seq, AuditHead.digest)
+    ).one()
+    entry = AuditEntry(
+        seq=seq,
+        at=utcnow(),
+        actor=actor.name,
+        role=actor.role,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        reason=reason,
+        details=json.dumps(details or {}, sort_keys=True, separators=(",", ":"), default=str),
+        prev_digest=prev,
+    )
+    entry.digest = entry_digest(entry)
+    session.add(entry)
+    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(digest=entry.digest))
+    return entry
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """Outcome of a chain check: how many entries were checked and the first broken link, if any."""
+
+    checked: int
+    broken_seq: int | None = None
+    problem: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when every link holds."""
+        return self.broken_seq is None
+
+
+def verify_entries(entries: Iterable[AuditEntry], head_seq: int, head_digest: str) -> VerifyResult:
+    """Check a chain given in sequence order against its head."""
+    expected_seq, prev, checked = 1, GENESIS, 0
+    for entry in entries:
+        if entry.seq != expected_seq:
+            return VerifyResult(checked, expected_seq, f"entry {expected_seq} is missing")
+        if entry.prev_digest != prev:
+            return VerifyResult(checked, entry.seq, "does not link to the entry before it")
+        if entry_digest(entry) != entry.digest:
+            return VerifyResult(checked, entry.seq, "content does not match its digest (altered)")
+        prev, expected_seq, checked = entry.digest, expected_seq + 1, checked + 1
+    if head_seq != checked:
+        return VerifyResult(checked, checked + 1, f"chain head says {head_seq} entries, found {checked}")
+    if head_digest != prev:
+        return VerifyResult(checked, checked, "last entry does not match the chain head")
+    return VerifyResult(checked)
+
+
+def verify_chain(session: Session) -> VerifyResult:
+    """Walk the whole audit log in order and report the first broken link."""
+    head = session.get(AuditHead, HEAD_ID)
+    if head is None:
+        return VerifyResult(0, 0, "the chain head row is missing")
+    entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000))
+    return verify_entries(entries, head.seq, head.digest)
+
+
+def recent(session: Session, limit: int = 50, offset: int = 0, **filters: str) -> list[AuditEntry]:
+    """The newest entries first, optionally filtered by actor, action, object_type or object_id."""
+    query = select(AuditEntry)
+    for column, value in filters.items():
+        query = query.where(getattr(AuditEntry, column) == value)
+    return list(session.scalars(query.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset)))
+
+
+def parse_details(entry: AuditEntry) -> dict[str, Any]:
+    """An entry's details as a dict."""
+    value: dict[str, Any] = json.loads(entry.details)
+    return value
+

@@ -1,0 +1,107 @@
+"""Shared pieces of the HTTP surface: the error type and format, sessions, authentication, paging."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from noc.auth.roles import Role
+from noc.auth.service import Principal, authenticate
+from noc.db import Database
+
+bearer = HTTPBearer(auto_error=False, description="An API token from `noc user add` or `noc user token`.")
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": {"code", "message", "field"}}`` with an HTTP status."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field, self.headers = status, code, message, field, headers
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body of the answer."""
+        return error_body(self.code, self.message, self.field)
+
+
+def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
+    """noc's one error format."""
+    return {"error": {"code": code, "message": message, "field": field}}
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong, and the input field it concerns (if any)."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorOut(BaseModel):
+    """The body of every 4xx answer."""
+
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut} for status in (400, 401, 403, 404, 409, 422)
+}
+
+
+def database(request: Request) -> Database:
+    """The app's database."""
+    db: Database = request.app.state.database
+    return db
+
+
+def session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+    """A session for one request; handlers commit what they mean to keep, the rest rolls back."""
+    with db.sessions() as s:
+        yield s
+
+
+SessionDep = Annotated[Session, Depends(session)]
+
+
+def require(roles: frozenset[Role]) -> Callable[..., Principal]:
+    """A dependency admitting callers with a valid token and one of ``roles``."""
+    allowed = ", ".join(sorted(r.value for r in roles))
+
+    def dependency(
+        s: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> Principal:
+        if credentials is None or credentials.scheme.lower() != "bearer":
+            raise ApiError(401, "unauthenticated", "send an API token as 'Authorization: Bearer <token>'",
+                           headers={"WWW-Authenticate": "Bearer"})
+        principal = authenticate(s, credentials.credentials)
+        if principal is None:
+            raise ApiError(401, "invalid_token", "the API token is unknown, revoked or its user is disabled",
+                           headers={"WWW-Authenticate": "Bearer"})
+        s.commit()  # keeps last_used_at
+        if principal.role not in roles:
+            raise ApiError(403, "forbidden", f"role '{principal.role.value}' may not do this; allowed: {allowed}")
+        return principal
+
+    dependency.__doc__ = f"Admits roles: {allowed}."
+    return dependency
+
+
+ReasonHeader = Annotated[
+    str, Header(alias="X-Noc-Reason", max_length=500, description="Why you look (kept in the audit log).")
+]
+
+
+class Paging(BaseModel):
+    """Which page of a list to return; list endpoints' filter models extend it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(50, ge=1, le=500, description="Items per page.")
+    offset: int = Field(0, ge=0, description="Items to skip.")
+

@@ -1,0 +1,1 @@
+"""Subscribers, packages, contracts, devices, CPEs, segments and SNMP credentials."""

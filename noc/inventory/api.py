@@ -1,0 +1,178 @@
+"""Inventory endpoints: list (paged, filtered), get, create and update for each kind.
+
+No ``from __future__ import annotations`` here: the endpoints are built per kind inside a function,
+and FastAPI must see their annotations as objects, not strings.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, ConfigDict, create_model
+from sqlalchemy.orm import Session
+
+from noc.audit.service import record
+from noc.auth.roles import (
+    ADMINS,
+    ALL_ROLES,
+    NETWORK_EDITORS,
+    NETWORK_READERS,
+    PERSONAL_DATA_READERS,
+    Role,
+)
+from noc.auth.service import Principal
+from noc.http import ERROR_RESPONSES, ApiError, Paging, ReasonHeader, SessionDep, require
+from noc.inventory.enums import CredentialVersion, DeviceKind, Language, SegmentKind
+from noc.inventory.kinds import CONTRACT, CPE, CREDENTIAL, DEVICE, PACKAGE, SEGMENT, SUBSCRIBER, Kind
+from noc.inventory.service import (
+    InventoryWriter,
+    get_by_id,
+    list_query,
+    page,
+    to_output,
+)
+
+
+class SubscriberFilter(Paging):
+    q: str | None = None
+    number: str | None = None
+    username: str | None = None
+    language: Language | None = None
+    ssid_consent: bool | None = None
+
+
+class PackageFilter(Paging):
+    code: str | None = None
+
+
+class ContractFilter(Paging):
+    subscriber: str | None = None
+    package: str | None = None
+
+
+class DeviceFilter(Paging):
+    name: str | None = None
+    kind: DeviceKind | None = None
+    enabled: bool | None = None
+
+
+class SegmentFilter(Paging):
+    name: str | None = None
+    kind: SegmentKind | None = None
+    parent: str | None = None
+
+
+class CpeFilter(Paging):
+    serial: str | None = None
+    mac: str | None = None
+    model: str | None = None
+    subscriber: str | None = None
+    segment: str | None = None
+    enabled: bool | None = None
+
+
+class CredentialFilter(Paging):
+    version: CredentialVersion | None = None
+
+
+def output_model(kind: Kind) -> type[BaseModel]:
+    """The response shape of ``kind``: its input fields without secrets, plus id and timestamps."""
+    fields: dict[str, Any] = {
+        name: (info.annotation, None) for name, info in kind.schema.model_fields.items() if name not in kind.secret
+    }
+    return create_model(
+        f"{kind.schema.__name__.removesuffix('In')}Out",
+        id=(int, ...), created_at=(datetime, ...), updated_at=(datetime, ...), **fields,
+    )
+
+
+def patch_model(kind: Kind) -> type[BaseModel]:
+    """The body of a partial update: every input field optional, unknown fields refused."""
+    fields: dict[str, Any] = {name: (info.annotation | None, None) for name, info in kind.schema.model_fields.items()}
+    return create_model(
+        f"{kind.schema.__name__.removesuffix('In')}Patch", __config__=ConfigDict(extra="forbid"), **fields
+    )
+
+
+def kind_router(
+    kind: Kind, filters: type[Paging], readers: frozenset[Role], writers: frozenset[Role]
+) -> APIRouter:
+    """list/get/create/update endpoints of one kind, admitting ``readers`` and ``writers``."""
+    router = APIRouter(prefix=f"/{kind.plural}", tags=[kind.plural], responses=ERROR_RESPONSES)
+    out_model = output_model(kind)
+    page_model = create_model(f"{out_model.__name__}Page", items=(list[out_model], ...),  # type: ignore[valid-type]
+                              total=(int, ...), limit=(int, ...), offset=(int, ...))
+    patch = patch_model(kind)
+    create_body = kind.schema
+    Reader = Annotated[Principal, Depends(require(readers))]
+    Writer = Annotated[Principal, Depends(require(writers))]
+    Filters = Annotated[filters, Query()]  # type: ignore[valid-type]
+    noun = kind.name
+
+    def audit_read(request: Request, s: Session, who: Principal, ids: list[int], reason: str, **extra: Any) -> None:
+        if kind.personal:
+            record(s, who.actor, f"{noun}.read", noun, ",".join(map(str, ids)) or "-", reason=reason,
+                   details={"path": request.url.path, **extra})
+            s.commit()
+
+    @router.get("", response_model=page_model, summary=f"List {kind.plural}")
+    def list_items(
+        request: Request, s: SessionDep, who: Reader, query: Filters,
+        reason: ReasonHeader = "",
+    ) -> dict[str, Any]:
+        values = query.model_dump(exclude={"limit", "offset"})
+        items, total = page(s, list_query(kind, values, s), query.limit, query.offset)
+        audit_read(request, s, who, [i.id for i in items], reason,
+                   filters={k: v for k, v in values.items() if v is not None})
+        return {"items": [to_output(s, kind, i) for i in items], "total": total,
+                "limit": query.limit, "offset": query.offset}
+
+    @router.get("/{item_id}", response_model=out_model, summary=f"Get one {noun}")
+    def get_item(
+        request: Request, item_id: int, s: SessionDep, who: Reader,
+        reason: ReasonHeader = "",
+    ) -> dict[str, Any]:
+        obj = get_by_id(s, kind, item_id)
+        audit_read(request, s, who, [item_id], reason)
+        return to_output(s, kind, obj)
+
+    @router.post("", response_model=out_model, status_code=201, summary=f"Create a {noun}")
+    def create_item(
+        request: Request, body: create_body, s: SessionDep,  # type: ignore[valid-type]
+        who: Writer, reason: ReasonHeader = "",
+    ) -> dict[str, Any]:
+        writer = InventoryWriter(s, who.actor, request.app.state.secret_box, reason=reason)
+        obj, status = writer.upsert(kind, body)
+        if status != "created":
+            s.rollback()
+            raise ApiError(409, "exists", f"that {noun} exists already (id {obj.id}); update it with PATCH",  # type: ignore[attr-defined]
+                           kind.key[0])
+        s.commit()
+        return to_output(s, kind, obj)
+
+    @router.patch("/{item_id}", response_model=out_model, summary=f"Update a {noun}")
+    def update_item(
+        request: Request, item_id: int, body: patch, s: SessionDep,  # type: ignore[valid-type]
+        who: Writer, reason: ReasonHeader = "",
+    ) -> dict[str, Any]:
+        writer = InventoryWriter(s, who.actor, request.app.state.secret_box, reason=reason)
+        obj = writer.patch(kind, get_by_id(s, kind, item_id), body.model_dump(exclude_unset=True))
+        s.commit()
+        return to_output(s, kind, obj)
+    return router
+
+
+def inventory_router() -> APIRouter:
+    """Every inventory kind's endpoints."""
+    router = APIRouter()
+    for kind, filters, readers, writers in (
+        (SUBSCRIBER, SubscriberFilter, PERSONAL_DATA_READERS, ADMINS),
+        (CONTRACT, ContractFilter, PERSONAL_DATA_READERS, ADMINS),
+        (PACKAGE, PackageFilter, ALL_ROLES, ADMINS),
+        (DEVICE, DeviceFilter, ALL_ROLES, NETWORK_EDITORS),
+        (SEGMENT, SegmentFilter, ALL_ROLES, NETWORK_EDITORS),
+        (CPE, CpeFilter, NETWORK_READERS, NETWORK_EDITORS),
+        (CREDENTIAL, CredentialFilter, NETWORK_EDITORS, NETWORK_EDITORS),
+    ):
+        router.include_router(kind_router(kind, filters, readers, writers))
+    return router

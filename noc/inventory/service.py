@@ -1,0 +1,248 @@
+"""Writing and reading inventory objects: upsert by natural key, references, audit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from noc.audit.service import Actor, record
+from noc.crypto import SecretBox
+from noc.db import Base
+from noc.inventory.kinds import CPE, CREDENTIAL, SEGMENT, SUBSCRIBER, Kind
+from noc.inventory.models import Credential, Device, NotificationOptOut, Segment, SegmentMember
+from noc.inventory.schemas import CredentialIn, InventoryInput, SegmentIn, SubscriberIn
+
+SEGMENT_RANK = {"access": 0, "aggregation": 1, "core": 2, "international": 3}
+CREDENTIALS_PURPOSE = "snmp-credentials"
+
+
+class InventoryError(Exception):
+    """An inventory change that cannot be made; ``field`` names the offending input field."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+class NotFoundError(InventoryError):
+    """The object asked for does not exist."""
+
+
+def natural_key(kind: Kind, obj: Base) -> str:
+    """A readable identity of ``obj`` (``S-1001``, ``cmts-1``, ``S-1001@2024-01-01``)."""
+    if kind.name == "contract":
+        return f"{obj.subscriber_id}@{obj.start_date}"  # type: ignore[attr-defined]
+    return str(getattr(obj, kind.key[0]))
+
+
+@dataclass
+class InventoryWriter:
+    """Applies inventory changes in one session on behalf of one actor; every change is audited."""
+
+    session: Session
+    actor: Actor
+    box: SecretBox
+    reason: str = ""
+    via: str = "api"
+
+    def upsert(self, kind: Kind, data: InventoryInput) -> tuple[Base, str]:
+        """Create or update the object ``data`` identifies; returns it and ``created``, ``updated`` or
+        ``unchanged``."""
+        values = self._column_values(kind, data)
+        existing = self._find(kind, values)
+        self._check_unique(kind, values, existing)
+        obj = existing if existing is not None else kind.model()
+        changed = [c for c, v in values.items() if existing is None or getattr(obj, c) != v]
+        for column, value in values.items():
+            setattr(obj, column, value)
+        changed += self._apply_special(kind, obj, data, existing is None)
+        if existing is None:
+            self.session.add(obj)
+        try:
+            with self.session.begin_nested():
+                self.session.flush()
+        except IntegrityError as exc:
+            raise InventoryError(None, f"conflicts with an existing record ({exc.orig.__class__.__name__})") from None
+        if changed:
+            action = f"{kind.name}.{'create' if existing is None else 'update'}"
+            details = {"key": natural_key(kind, obj), "changed": sorted(set(changed)), "via": self.via}
+            record(self.session, self.actor, action, kind.name, str(obj.id), reason=self.reason, details=details)  # type: ignore[attr-defined]
+        return obj, "created" if existing is None else "updated" if changed else "unchanged"
+
+    def patch(self, kind: Kind, obj: Base, changes: dict[str, Any]) -> Base:
+        """Apply a partial change to ``obj``; the merged result is validated as a whole."""
+        for key_field in kind.key:
+            if key_field in changes and changes[key_field] != getattr(obj, key_field, changes[key_field]):
+                raise InventoryError(key_field, f"{key_field} identifies the {kind.name} and cannot be changed")
+        merged = {**to_input(self.session, kind, obj, self.box), **changes}
+        data = kind.schema.model_validate(merged)
+        updated, _ = self.upsert(kind, data)
+        return updated
+
+    def _column_values(self, kind: Kind, data: InventoryInput) -> dict[str, Any]:
+        values = {c: getattr(data, c) for c in kind.columns()}
+        if kind is SUBSCRIBER:
+            values["email"] = values["email"] or ""
+        for ref in kind.refs:
+            name = getattr(data, ref.field)
+            values[ref.column] = None if name is None else self._resolve(ref.model, ref.key, name, ref.field)
+        return values
+
+    def _resolve(self, model: type[Base], key: str, name: Any, field: str) -> int:
+        found = self.session.scalar(select(model.id).where(getattr(model, key) == name))  # type: ignore[attr-defined]
+        if found is None:
+            raise InventoryError(field, f"no {model.__tablename__.removesuffix('s')} {name!r}")
+        return int(found)
+
+    def _find(self, kind: Kind, values: dict[str, Any]) -> Base | None:
+        query = select(kind.model)
+        for column in kind.key:
+            query = query.where(getattr(kind.model, column) == values[column])
+        return self.session.scalar(query)
+
+    def _check_unique(self, kind: Kind, values: dict[str, Any], existing: Base | None) -> None:
+        for column in kind.unique:
+            query = select(kind.model.id).where(getattr(kind.model, column) == values[column])  # type: ignore[attr-defined]
+            if existing is not None:
+                query = query.where(kind.model.id != existing.id)  # type: ignore[attr-defined]
+            if self.session.scalar(query) is not None:
+                raise InventoryError(column, f"{column} {values[column]!r} belongs to another {kind.name}")
+
+    def _apply_special(self, kind: Kind, obj: Base, data: InventoryInput, created: bool) -> list[str]:
+        if kind is CREDENTIAL:
+            return self._apply_secrets(obj, data)  # type: ignore[arg-type]
+        if kind is SUBSCRIBER:
+            return self._apply_opt_outs(obj, data)  # type: ignore[arg-type]
+        if kind is SEGMENT:
+            self._check_parent(obj, data)  # type: ignore[arg-type]
+            return self._apply_members(obj, data)  # type: ignore[arg-type]
+        if kind is CPE and obj.segment_id is not None:  # type: ignore[attr-defined]
+            segment = self.session.get(Segment, obj.segment_id)  # type: ignore[attr-defined]
+            if segment is not None and segment.kind != "access":
+                raise InventoryError("segment", f"CPEs attach to an access segment; {segment.name!r} is {segment.kind}")
+        return []
+
+    def _apply_secrets(self, credential: Credential, data: CredentialIn) -> list[str]:
+        secrets = data.secrets()
+        if credential.sealed and self.box.open(credential.sealed) == secrets:
+            return []
+        credential.sealed = self.box.seal(secrets)
+        return ["secrets"]
+
+    def _apply_opt_outs(self, subscriber: Any, data: SubscriberIn) -> list[str]:
+        wanted = set(data.notification_opt_outs)
+        current = {o.category for o in subscriber.opt_outs}
+        if wanted == current:
+            return []
+        subscriber.opt_outs = [o for o in subscriber.opt_outs if o.category in wanted] + [
+            NotificationOptOut(category=c) for c in sorted(wanted - current)
+        ]
+        return ["notification_opt_outs"]
+
+    def _check_parent(self, segment: Segment, data: SegmentIn) -> None:
+        parent_id = segment.parent_id
+        seen = {segment.id} if segment.id is not None else set()
+        while parent_id is not None:
+            if parent_id in seen:
+                raise InventoryError("parent", "would make the segment tree a cycle")
+            seen.add(parent_id)
+            parent = self.session.get(Segment, parent_id)
+            if parent is None:
+                break
+            if parent_id == segment.parent_id and SEGMENT_RANK[parent.kind] < SEGMENT_RANK[data.kind]:
+                raise InventoryError("parent", f"a {data.kind} segment cannot hang under {parent.kind} {parent.name!r}")
+            parent_id = parent.parent_id
+
+    def _apply_members(self, segment: Segment, data: SegmentIn) -> list[str]:
+        if data.members is None:
+            return []
+        wanted = []
+        for i, member in enumerate(data.members):
+            device_id = self._resolve(Device, "name", member.device, f"members.{i}.device")
+            wanted.append((device_id, member.direction, member.counter, member.if_index, member.if_name))
+        if len(set(wanted)) != len(wanted):
+            raise InventoryError("members", "the same interface is listed twice")
+        current = [(m.device_id, m.direction, m.counter, m.if_index, m.if_name) for m in segment.members]
+        if current == wanted:
+            return []
+        segment.members = [
+            SegmentMember(device_id=d, direction=dr, counter=c, if_index=ix, if_name=nm)
+            for d, dr, c, ix, nm in wanted
+        ]
+        return ["members"]
+
+
+def to_input(session: Session, kind: Kind, obj: Base, box: SecretBox | None = None) -> dict[str, Any]:
+    """``obj`` in its input shape (references by natural key); secrets only when ``box`` is given."""
+    out: dict[str, Any] = {}
+    for name in kind.columns():
+        out[name] = getattr(obj, name)
+    for ref in kind.refs:
+        ref_id = getattr(obj, ref.column)
+        out[ref.field] = None if ref_id is None else getattr(session.get(ref.model, ref_id), ref.key)
+    if kind is SUBSCRIBER:
+        out["notification_opt_outs"] = [o.category for o in obj.opt_outs]  # type: ignore[attr-defined]
+        out["email"] = out["email"] or None
+    elif kind is SEGMENT:
+        device_ids = [m.device_id for m in obj.members]  # type: ignore[attr-defined]
+        devices = {d.id: d.name for d in session.scalars(select(Device).where(Device.id.in_(device_ids)))}
+        out["members"] = [
+            {"device": devices[m.device_id], "direction": m.direction, "counter": m.counter,
+             "if_index": m.if_index, "if_name": m.if_name}
+            for m in obj.members  # type: ignore[attr-defined]
+        ]
+    elif kind is CREDENTIAL and box is not None:
+        out.update(box.open(obj.sealed))  # type: ignore[attr-defined]
+    return out
+
+
+def to_output(session: Session, kind: Kind, obj: Base) -> dict[str, Any]:
+    """``obj`` as the API shows it: its input shape without secrets, plus id and timestamps."""
+    out = {"id": obj.id, **to_input(session, kind, obj)}  # type: ignore[attr-defined]
+    for name in kind.secret:
+        out.pop(name, None)
+    out["created_at"] = obj.created_at  # type: ignore[attr-defined]
+    out["updated_at"] = obj.updated_at  # type: ignore[attr-defined]
+    return out
+
+
+SEARCHABLE = {"subscriber": ("number", "username", "name", "email", "phone")}
+
+
+def list_query(kind: Kind, filters: dict[str, Any], session: Session) -> Select[Any]:
+    """A query for ``kind`` narrowed by ``filters`` (columns, references by natural key, ``q`` search)."""
+    query = select(kind.model)
+    for name, value in filters.items():
+        if value is None:
+            continue
+        if name == "q":
+            pattern = f"%{value.lower()}%"
+            columns = [getattr(kind.model, c) for c in SEARCHABLE.get(kind.name, ())]
+            query = query.where(or_(*(func.lower(c).like(pattern) for c in columns)))
+        elif name in kind.ref_by_field:
+            ref = kind.ref_by_field[name]
+            sub = select(ref.model.id).where(getattr(ref.model, ref.key) == value)  # type: ignore[attr-defined]
+            query = query.where(getattr(kind.model, ref.column).in_(sub))
+        else:
+            query = query.where(getattr(kind.model, name) == value)
+    return query
+
+
+def page(session: Session, query: Select[Any], limit: int, offset: int) -> tuple[list[Any], int]:
+    """One page of ``query`` in id order and the total count."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    rows = session.scalars(query.order_by(query.column_descriptions[0]["entity"].id).limit(limit).offset(offset))
+    return list(rows), int(total)
+
+
+def get_by_id(session: Session, kind: Kind, obj_id: int) -> Base:
+    """The object of ``kind`` with ``obj_id``; raises NotFoundError."""
+    obj = session.get(kind.model, obj_id)
+    if obj is None:
+        raise NotFoundError("id", f"no {kind.name} with id {obj_id}")
+    return obj

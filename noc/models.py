@@ -1,0 +1,12 @@
+"""Imports every capability's tables so that the metadata (and Alembic) knows them all."""
+
+from __future__ import annotations
+
+from noc.audit import models as audit_models
+from noc.auth import models as auth_models
+from noc.db import Base
+from noc.inventory import models as inventory_models
+
+metadata = Base.metadata
+
+__all__ = ["audit_models", "auth_models", "inventory_models", "metadata"]

@@ -1,0 +1,69 @@
+"""Runtime settings, read from the environment (prefix ``NOC_``) and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SECRET_KEY_FILE = "secret.key"
+
+
+class Settings(BaseSettings):
+    """Every knob of noc; the README's configuration table documents each one."""
+
+    model_config = SettingsConfigDict(env_prefix="NOC_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path(".noc"), description="Directory for the SQLite file, spool and secret key.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file noc.db in the data directory."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Key that encrypts device credentials at rest; default: generated once into "
+        "<data_dir>/secret.key.",
+    )
+    influx_url: str | None = Field(None, description="InfluxDB 2 URL; unset: the embedded series store.")
+    influx_org: str = Field("noc", description="InfluxDB organisation.")
+    influx_bucket: str = Field("noc", description="InfluxDB bucket.")
+    influx_token: SecretStr | None = Field(None, description="InfluxDB API token.")
+    smtp_host: str | None = Field(None, description="SMTP server for outgoing mail; unset: mail stays queued.")
+    smtp_port: int = Field(25, description="SMTP port.")
+    smtp_user: str | None = Field(None, description="SMTP user name (optional).")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (optional).")
+    smtp_starttls: bool = Field(False, description="Use STARTTLS on the SMTP connection.")
+    mail_from: str = Field("noc@localhost", description="Sender address of outgoing mail.")
+    api_host: str = Field("127.0.0.1", description="Address `noc serve` listens on.")
+    api_port: int = Field(8000, description="Port `noc serve` listens on.")
+    timezone: str = Field("Europe/Ljubljana", description="Operator's local time zone (busy hours, deadlines).")
+    log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
+
+    def resolved_database_url(self) -> str:
+        """The configured database URL, or the SQLite file in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'noc.db').resolve()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret key, or the one generated once and kept in the data directory."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.data_dir / SECRET_KEY_FILE
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key + "\n")
+        return key
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()
