@@ -30,7 +30,7 @@ from noc.inventory.service import CREDENTIALS_PURPOSE, InventoryWriter
 from noc.settings import Settings
 
 app = typer.Typer(help="noc: network operations for a cable/fibre operator.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+                  pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 inventory_app = typer.Typer(help="Subscribers, packages, devices, CPEs, segments, credentials.", no_args_is_help=True)
 user_app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
@@ -41,8 +41,8 @@ app.add_typer(user_app, name="user")
 app.add_typer(audit_app, name="audit")
 
 DEMO_DIR = Path(".noc-demo")
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 class CliError(Exception):
@@ -99,6 +99,8 @@ def main(
                                    "log_level": log_level}.items() if v is not None}
     settings = Settings(**overrides)  # type: ignore[arg-type]
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if settings.log_level.upper() != "DEBUG":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx.obj = settings
 
 

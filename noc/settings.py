@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     )
     secret_key: SecretStr | None = Field(
         None,
-        description="Key that encrypts device credentials at rest; default: generated once into "
+        description="Key that encrypts secrets at rest (SNMP credentials) and signs links; default: generated "
+        "once into "
         "<data_dir>/secret.key.",
     )
     influx_url: str | None = Field(None, description="InfluxDB 2 URL; unset: the embedded series store.")

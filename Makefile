@@ -1,0 +1,24 @@
+# The two commands of the README's quick start; each sets up everything it needs.
+.PHONY: demo test lint bench clean
+
+demo:
+	@scripts/bootstrap-venv
+	.venv/bin/noc demo
+
+test:
+	@scripts/bootstrap-venv
+	@NOC_TEST_PG_URL="$$(scripts/ensure-test-deps | tail -n 1)" && export NOC_TEST_PG_URL && \
+	  .venv/bin/ruff check noc collectors tests benchmarks && \
+	  .venv/bin/pytest
+
+lint:
+	@scripts/bootstrap-venv
+	.venv/bin/ruff check noc collectors tests benchmarks
+
+bench:
+	@scripts/bootstrap-venv
+	@scripts/ensure-test-deps >/dev/null
+	.venv/bin/python benchmarks/poll_throughput.py
+
+clean:
+	rm -rf .venv .noc-demo .pytest_cache .ruff_cache

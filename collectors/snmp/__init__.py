@@ -1,0 +1,1 @@
+"""Asynchronous SNMP polling: client, counter arithmetic and device profiles."""

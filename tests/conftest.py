@@ -1,0 +1,60 @@
+"""Shared fixtures: a fresh database on SQLite and on the local PostgreSQL, and settings around it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from noc.db import Database
+from noc.settings import Settings
+
+PG_URL = os.environ.get("NOC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+"""The PostgreSQL the tests use; each test gets a schema of its own in it."""
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file, or a fresh schema in the local PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'noc.db'}"
+        return
+    schema = f"noc_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_URL)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at {PG_URL} is not reachable (set NOC_TEST_PG_URL): {exc.orig}")
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    """Settings pointing at the fresh database and a temporary data directory."""
+    return Settings(data_dir=tmp_path / "data", database_url=db_url, secret_key="test-secret-key-0123456789")
+
+
+@pytest.fixture
+def db(settings: Settings) -> Iterator[Database]:
+    """The fresh database with the schema migrated to the newest version."""
+    database = Database(settings.resolved_database_url())
+    database.upgrade()
+    yield database
+    database.dispose()
