@@ -8,12 +8,12 @@ demo:
 test:
 	@scripts/bootstrap-venv
 	@NOC_TEST_PG_URL="$$(scripts/ensure-test-deps | tail -n 1)" && export NOC_TEST_PG_URL && \
-	  .venv/bin/ruff check noc collectors tests benchmarks && \
+	  .venv/bin/ruff check . && \
 	  .venv/bin/pytest
 
 lint:
 	@scripts/bootstrap-venv
-	.venv/bin/ruff check noc collectors tests benchmarks
+	.venv/bin/ruff check .
 
 bench:
 	@scripts/bootstrap-venv
