@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -22,7 +22,9 @@ from noc.errors import field_of
 from noc.http import ApiError, error_body
 from noc.inventory.api import inventory_router
 from noc.inventory.service import CREDENTIALS_PURPOSE, InventoryError, NotFoundError
-from noc.jobs import build_scheduler, describe
+from noc.jobs import JobContext, build_scheduler, describe
+from noc.metrics import exposition
+from noc.polling.api import router as polling_router
 from noc.settings import Settings
 
 log = logging.getLogger("noc.api")
@@ -95,16 +97,19 @@ def install_error_handlers(app: FastAPI) -> None:
 def create_app(settings: Settings, database: Database | None = None, *, scheduler: bool = True) -> FastAPI:
     """The noc API for ``settings``; with ``scheduler`` it also runs the background jobs."""
     db = database or Database(settings.resolved_database_url())
+    jobs = JobContext(db, settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if app.state.scheduler is not None:
+        if scheduler:
+            app.state.scheduler = build_scheduler(jobs)
             app.state.scheduler.start()
         try:
             yield
         finally:
             if app.state.scheduler is not None and app.state.scheduler.running:
                 app.state.scheduler.shutdown(wait=True)
+            jobs.close()
             if database is None:
                 db.dispose()
 
@@ -121,12 +126,19 @@ def create_app(settings: Settings, database: Database | None = None, *, schedule
     app.state.database = db
     app.state.settings = settings
     app.state.secret_box = SecretBox(settings.resolved_secret_key(), CREDENTIALS_PURPOSE)
-    app.state.scheduler = build_scheduler(db, settings.timezone) if scheduler else None
+    app.state.scheduler = None
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
     api.include_router(health_router())
     api.include_router(auth_router)
     api.include_router(inventory_router())
     api.include_router(audit_router)
+    api.include_router(polling_router)
     app.include_router(api)
+
+    @app.get("/metrics", include_in_schema=False)
+    def prometheus_metrics() -> Response:
+        """noc's own metrics in Prometheus text format (no personal data, no secrets; no token needed)."""
+        return Response(exposition(), media_type="text/plain; version=0.0.4; charset=utf-8")
+
     return app

@@ -153,12 +153,13 @@ def serve(
 @app.command()
 def worker(ctx: typer.Context) -> None:
     """Run the background jobs without the API, until SIGINT or SIGTERM."""
-    from noc.jobs import build_scheduler
+    from noc.jobs import JobContext, build_scheduler
 
     settings = settings_from(ctx)
     with reported_errors(settings):
         db = open_database(settings)
-    scheduler = build_scheduler(db, settings.timezone)
+    jobs = JobContext(db, settings)
+    scheduler = build_scheduler(jobs)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -166,7 +167,57 @@ def worker(ctx: typer.Context) -> None:
     out.print(f"noc worker running {len(scheduler.get_jobs())} jobs (Ctrl-C stops)")
     stop.wait()
     scheduler.shutdown(wait=True)
+    jobs.close()
     db.dispose()
+
+
+@app.command("poll")
+def poll_device(
+    ctx: typer.Context,
+    device: Annotated[str, typer.Argument(help="Inventory device name, CPE serial or MAC, or host[:port].")],
+    community: Annotated[str | None, typer.Option(envvar="NOC_POLL_COMMUNITY", help="v2c community.")] = None,
+    v3_user: Annotated[str | None, typer.Option(help="SNMPv3 user (authPriv with the keys below).")] = None,
+    auth_proto: Annotated[str, typer.Option(help="MD5, SHA, SHA224, SHA256, SHA384, SHA512.")] = "SHA",
+    auth_key: Annotated[str | None, typer.Option(envvar="NOC_POLL_AUTH_KEY", help="v3 authentication key.")] = None,
+    priv_proto: Annotated[str, typer.Option(help="DES, AES, AES192, AES256.")] = "AES",
+    priv_key: Annotated[str | None, typer.Option(envvar="NOC_POLL_PRIV_KEY", help="v3 privacy key.")] = None,
+    profile: Annotated[str | None, typer.Option(help="Device profile (default: the inventory's, or if-mib).")] = None,
+    rate_interval: Annotated[float, typer.Option(help="Poll twice this many seconds apart to show rates.")] = 0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for each answer.")] = 2.0,
+    retries: Annotated[int, typer.Option(help="Retransmissions after a timeout.")] = 1,
+) -> None:
+    """Poll one device now and print what its profile reads, as tables (keys may come from NOC_POLL_*)."""
+    import asyncio
+    import dataclasses
+
+    from collectors.snmp.auth import V3, V2c
+    from noc.polling.oneshot import TargetError, adhoc_target, inventory_target, poll_with_rates, render
+
+    settings = settings_from(ctx)
+    with reported_errors(settings):
+        try:
+            if community or v3_user:
+                if v3_user and not auth_key:
+                    raise CliError("--auth-key is needed with --v3-user")
+                creds = V2c(community) if community else V3(v3_user or "", auth_proto, auth_key or "",  # type: ignore[arg-type]
+                                                            priv_proto if priv_key else None, priv_key)  # type: ignore[arg-type]
+                target = adhoc_target(device, creds, profile or "if-mib", timeout, retries)
+            else:
+                db = open_database(settings)
+                box = SecretBox(settings.resolved_secret_key(), CREDENTIALS_PURPOSE)
+                with db.session() as s:
+                    found = inventory_target(s, box, device, timeout, retries)
+                db.dispose()
+                if found is None:
+                    raise CliError(f"{device}: not in the inventory; give --community or --v3-user to poll it")
+                target = found if profile is None else dataclasses.replace(found, profile=profile)
+        except TargetError as exc:
+            raise CliError(str(exc)) from None
+        outcome = asyncio.run(poll_with_rates(target, rate_interval))
+    if not outcome.ok:
+        fail(f"{outcome.target.target.address}: {outcome.error_kind}: {outcome.error}")
+    render(out, outcome)
+    out.print(f"polled {outcome.target.target.address} in {outcome.duration_s * 1000:.0f} ms")
 
 
 @db_app.command("upgrade")

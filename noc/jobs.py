@@ -1,19 +1,38 @@
-"""APScheduler wiring: the jobs every noc worker runs; capabilities add theirs through ``JOB_PROVIDERS``."""
+"""APScheduler wiring: the jobs a noc worker runs; capabilities add theirs through ``JOB_PROVIDERS``."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from noc import metrics
 from noc.audit.service import verify_chain
 from noc.db import Database
+from noc.settings import Settings
 
 log = logging.getLogger("noc.jobs")
 
-JobProvider = Callable[[BackgroundScheduler, Database], None]
+
+@dataclass
+class JobContext:
+    """What job providers get: the database, the settings, and a place to register clean-up."""
+
+    db: Database
+    settings: Settings
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Run every registered clean-up, newest first."""
+        while self.closers:
+            self.closers.pop()()
+
+
+JobProvider = Callable[[BackgroundScheduler, JobContext], None]
 
 
 def audit_verify_job(db: Database) -> None:
@@ -26,21 +45,35 @@ def audit_verify_job(db: Database) -> None:
         log.error("audit chain broken at entry %s: %s", result.broken_seq, result.problem)
 
 
-def core_jobs(scheduler: BackgroundScheduler, db: Database) -> None:
+def core_jobs(scheduler: BackgroundScheduler, ctx: JobContext) -> None:
     """Jobs of the foundation: a daily audit chain check."""
-    scheduler.add_job(audit_verify_job, "cron", hour=3, minute=17, args=[db], id="audit.verify",
+    scheduler.add_job(audit_verify_job, "cron", hour=3, minute=17, args=[ctx.db], id="audit.verify",
                       max_instances=1, coalesce=True, replace_existing=True)
 
 
-JOB_PROVIDERS: list[JobProvider] = [core_jobs]
-"""Each capability appends a function that adds its jobs (poll cycles, rule evaluation, dispatch, ...)."""
+def polling_jobs(scheduler: BackgroundScheduler, ctx: JobContext) -> None:
+    """Segment and CPE poll cycles (see noc.polling)."""
+    from noc.polling.jobs import add_polling_jobs
+
+    add_polling_jobs(scheduler, ctx)
 
 
-def build_scheduler(db: Database, timezone: str, providers: list[JobProvider] | None = None) -> BackgroundScheduler:
-    """A scheduler (not started) with every provider's jobs."""
-    scheduler = BackgroundScheduler(timezone=timezone, job_defaults={"misfire_grace_time": 60})
+JOB_PROVIDERS: list[JobProvider] = [core_jobs, polling_jobs]
+"""Each capability adds a function that adds its jobs (poll cycles, rule evaluation, dispatch, ...)."""
+
+
+def _count_skipped(event: JobExecutionEvent) -> None:
+    metrics.CYCLES_SKIPPED.labels(event.job_id).inc()
+    log.warning("job %s skipped: its previous run is still going", event.job_id)
+
+
+def build_scheduler(ctx: JobContext, providers: list[JobProvider] | None = None) -> BackgroundScheduler:
+    """A scheduler (not started) with every provider's jobs; a cycle never overlaps itself."""
+    scheduler = BackgroundScheduler(timezone=ctx.settings.timezone,
+                                    job_defaults={"misfire_grace_time": 30, "max_instances": 1, "coalesce": True})
+    scheduler.add_listener(_count_skipped, EVENT_JOB_MAX_INSTANCES)
     for provide in providers if providers is not None else JOB_PROVIDERS:
-        provide(scheduler, db)
+        provide(scheduler, ctx)
     return scheduler
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from noc.audit import models as audit_models
 from noc.auth import models as auth_models
+from noc.capacity import models as capacity_models
 from noc.db import Base
 from noc.inventory import models as inventory_models
+from noc.polling import models as polling_models
 
 metadata = Base.metadata
 
-__all__ = ["audit_models", "auth_models", "inventory_models", "metadata"]
+__all__ = ["audit_models", "auth_models", "capacity_models", "inventory_models", "metadata", "polling_models"]

@@ -42,6 +42,21 @@ class Settings(BaseSettings):
     api_port: int = Field(8000, description="Port `noc serve` listens on.")
     timezone: str = Field("Europe/Ljubljana", description="Operator's local time zone (busy hours, deadlines).")
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
+    poll_segment_interval_s: int = Field(60, ge=5, description="Seconds between polls of segment interfaces.")
+    poll_cpe_interval_s: int = Field(900, ge=10, description="Seconds between CPE fleet-health polls.")
+    rollup_period_s: int = Field(300, ge=10, description="Length of a segment utilization rollup period.")
+    poll_concurrency: int = Field(512, ge=1, description="SNMP requests in flight at once (all devices).")
+    snmp_timeout_s: float = Field(2.0, gt=0, description="Seconds to wait for one SNMP answer.")
+    snmp_retries: int = Field(1, ge=0, description="Retransmissions after a timeout.")
+    poll_shard: str = Field("0/1", pattern=r"^\d+/[1-9]\d*$",
+                            description="This worker's share of the CPEs, `i/n` (segments are polled by shard 0).")
+
+    def shard(self) -> tuple[int, int]:
+        """``poll_shard`` as (index, count)."""
+        index, count = (int(part) for part in self.poll_shard.split("/"))
+        if index >= count:
+            raise ValueError(f"poll_shard {self.poll_shard}: index must be below count")
+        return index, count
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or the SQLite file in the data directory."""

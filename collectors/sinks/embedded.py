@@ -1,0 +1,407 @@
+"""EmbeddedStore: a small series store in one SQLite file (WAL) for installations without InfluxDB.
+
+It is a :class:`~collectors.sinks.protocol.Sink` (a writer thread commits queued samples once a second)
+and answers the few questions the API and the demo ask: the points of some series over a time range, the
+last point, the series of a measurement. Points older than the retention (default 7 days) are deleted
+every ``prune_interval`` seconds. Writing the same series (measurement + tag set) at the same second
+merges the fields, as InfluxDB does. It suits a demo or a small network (thousands of series at
+one-minute polls); a fleet of 100k CPEs belongs in InfluxDB.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+
+from collectors.samples import FieldValue, Sample
+from collectors.sinks.lineproto import clean_fields
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RETENTION_S = 7 * 86400
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    measurement TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    UNIQUE (measurement, tags)
+);
+CREATE TABLE IF NOT EXISTS series_tags (
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    series_id INTEGER NOT NULL,
+    PRIMARY KEY (name, value, series_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS points (
+    series_id INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    fields TEXT NOT NULL,
+    PRIMARY KEY (series_id, time)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS points_time ON points (time);
+"""
+
+_UPSERT = (
+    "INSERT INTO points (series_id, time, fields) VALUES (?, ?, ?) "
+    "ON CONFLICT (series_id, time) DO UPDATE SET fields = json_patch(points.fields, excluded.fields)"
+)
+
+
+def _canonical_tags(tags: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """Tags sorted by name, empty names/values left out, the last value of a repeated name kept."""
+    return tuple(sorted({k: v for k, v in tags if k and v}.items()))
+
+
+def _series_filter(measurement: str, tags: Mapping[str, str] | None) -> tuple[str, list[object]]:
+    """SQL condition on ``series`` (alias ``s``) for a measurement and a subset of its tags."""
+    sql = "s.measurement = ?"
+    params: list[object] = [measurement]
+    for name, value in sorted((tags or {}).items()):
+        sql += " AND s.id IN (SELECT series_id FROM series_tags WHERE name = ? AND value = ?)"
+        params += [name, value]
+    return sql, params
+
+
+class EmbeddedStore:
+    """Series in a SQLite file: a Sink, plus ``query``, ``last`` and ``series`` for readers."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        retention_s: int = DEFAULT_RETENTION_S,
+        flush_interval: float = 1.0,
+        batch_size: int = 5000,
+        max_queue_points: int = 200_000,
+        prune_interval: float = 300.0,
+        read_only: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.path = Path(path)
+        self.retention_s = retention_s
+        self.flush_interval = flush_interval
+        self.batch_size = batch_size
+        self.max_queue_points = max_queue_points
+        self.prune_interval = prune_interval
+        self.read_only = read_only
+        self._clock = clock
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = self._connect()
+        if not read_only:
+            self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            self._db.executescript(_SCHEMA)
+        self._reader = self._connect()
+        self._db_lock = threading.Lock()
+        self._read_lock = threading.Lock()
+        self._series_ids: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+        self._cond = threading.Condition()
+        self._queue: deque[Sample] = deque()
+        self._queue_since = 0.0
+        self._accepted = 0
+        self._settled = 0
+        self._flush_target = 0
+        self._stopping = False
+        self._closed = False
+        self._counters = dict.fromkeys(
+            (
+                "points_accepted_total",
+                "points_written_total",
+                "points_dropped_total",
+                "points_pruned_total",
+                "samples_skipped_total",
+            ),
+            0.0,
+        )
+        self._series_count = 0
+        self._next_prune = 0.0
+        self._thread: threading.Thread | None = None
+        if not read_only:
+            self.prune()
+            self._next_prune = time.monotonic() + prune_interval
+            self._thread = threading.Thread(target=self._run, name="noc-embedded-store", daemon=True)
+            self._thread.start()
+
+    def __repr__(self) -> str:
+        return f"EmbeddedStore(path={str(self.path)!r}, retention_s={self.retention_s})"
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    # -- Sink --------------------------------------------------------------------------------------------
+
+    def write(self, samples: Sequence[Sample]) -> None:
+        """Queue ``samples`` for the writer thread."""
+        with self._cond:
+            if self._stopping or self.read_only:
+                raise RuntimeError("store is closed" if self._stopping else "store is read-only")
+            if not samples:
+                return
+            if not self._queue:
+                self._queue_since = time.monotonic()
+            self._queue.extend(samples)
+            self._accepted += len(samples)
+            self._counters["points_accepted_total"] += len(samples)
+            overflow = len(self._queue) - self.max_queue_points
+            if overflow > 0:
+                for _ in range(overflow):
+                    self._queue.popleft()
+                self._settled += overflow
+                self._counters["points_dropped_total"] += overflow
+                log.warning("embedded store: queue full, dropped the oldest %d samples", overflow)
+            if len(self._queue) >= self.batch_size:
+                self._cond.notify_all()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every sample accepted so far is committed (readers see it)."""
+        if self._thread is None:
+            return
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            target = self._accepted
+            self._flush_target = max(self._flush_target, target)
+            self._cond.notify_all()
+            while self._settled < target and self._thread.is_alive():
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return
+                self._cond.wait(remaining)
+
+    def close(self) -> None:
+        """Commit what is queued, stop the writer and close the database."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+        with self._db_lock, self._read_lock:
+            if not self.read_only:
+                self._db.execute("PRAGMA optimize")
+            self._reader.close()
+            self._db.close()
+
+    def stats(self) -> dict[str, float]:
+        """Counters and gauges: queue, series, database size on disk."""
+        with self._cond:
+            out = dict(self._counters)
+            out["queue_points"] = float(len(self._queue))
+        out["series"] = float(self._series_count)
+        size = 0
+        for suffix in ("", "-wal"):
+            with contextlib.suppress(FileNotFoundError):
+                size += (self.path.parent / (self.path.name + suffix)).stat().st_size
+        out["db_bytes"] = float(size)
+        return out
+
+    # -- reading -----------------------------------------------------------------------------------------
+
+    def query(
+        self,
+        measurement: str,
+        tags: Mapping[str, str] | None,
+        start: int,
+        end: int,
+        fields: Sequence[str] | None = None,
+        *,
+        limit: int | None = None,
+    ) -> list[Sample]:
+        """Points of the series of ``measurement`` whose tags include ``tags``, with ``start <= time < end``.
+
+        Ordered by time, then series. ``fields`` keeps only those fields (points with none of them are left
+        out). Tags come back sorted by name. Only committed points are seen (see :meth:`flush`).
+        """
+        where, params = _series_filter(measurement, tags)
+        sql = (
+            "SELECT s.tags, p.time, p.fields FROM points p JOIN series s ON s.id = p.series_id "
+            f"WHERE {where} AND p.time >= ? AND p.time < ? ORDER BY p.time, p.series_id"
+        )
+        params += [int(start), int(end)]
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(int(limit))
+        with self._read_lock:
+            rows = self._reader.execute(sql, params).fetchall()
+        wanted = set(fields) if fields is not None else None
+        out: list[Sample] = []
+        for tags_json, t, fields_json in rows:
+            values: dict[str, FieldValue] = json.loads(fields_json)
+            if wanted is not None:
+                values = {k: v for k, v in values.items() if k in wanted}
+                if not values:
+                    continue
+            out.append(Sample(measurement, tuple((k, v) for k, v in json.loads(tags_json)), values, t))
+        return out
+
+    def last(self, measurement: str, tags: Mapping[str, str] | None = None) -> Sample | None:
+        """The newest point among the series of ``measurement`` whose tags include ``tags``."""
+        where, params = _series_filter(measurement, tags)
+        sql = (
+            "SELECT s.id, s.tags, (SELECT max(time) FROM points WHERE series_id = s.id) AS t "
+            f"FROM series s WHERE {where} AND t IS NOT NULL ORDER BY t DESC, s.id LIMIT 1"
+        )
+        with self._read_lock:
+            row = self._reader.execute(sql, params).fetchone()
+            if row is None:
+                return None
+            series_id, tags_json, t = row
+            fields_row = self._reader.execute(
+                "SELECT fields FROM points WHERE series_id = ? AND time = ?", (series_id, t)
+            ).fetchone()
+        if fields_row is None:
+            return None
+        return Sample(measurement, tuple((k, v) for k, v in json.loads(tags_json)), json.loads(fields_row[0]), t)
+
+    def series(self, measurement: str, tags: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+        """The tag sets of the series of ``measurement`` whose tags include ``tags``."""
+        where, params = _series_filter(measurement, tags)
+        with self._read_lock:
+            rows = self._reader.execute(f"SELECT s.tags FROM series s WHERE {where} ORDER BY s.tags", params)
+            return [dict(json.loads(r[0])) for r in rows.fetchall()]
+
+    def measurements(self) -> list[str]:
+        """The measurements that have series."""
+        with self._read_lock:
+            return [r[0] for r in self._reader.execute("SELECT DISTINCT measurement FROM series ORDER BY 1")]
+
+    # -- retention ---------------------------------------------------------------------------------------
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete points older than the retention, and series left without points; the count deleted."""
+        if self.read_only:
+            return 0
+        cutoff = int((self._clock() if now is None else now) - self.retention_s)
+        with self._db_lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                deleted = self._db.execute("DELETE FROM points WHERE time < ?", (cutoff,)).rowcount
+                if deleted:
+                    self._db.execute(
+                        "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM points WHERE series_id = series.id)"
+                    )
+                    self._db.execute("DELETE FROM series_tags WHERE series_id NOT IN (SELECT id FROM series)")
+                    self._series_ids.clear()
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            if deleted:
+                self._db.execute("PRAGMA incremental_vacuum")
+            self._series_count = self._db.execute("SELECT count(*) FROM series").fetchone()[0]
+        with self._cond:
+            self._counters["points_pruned_total"] += deleted
+        return deleted
+
+    # -- writer thread -----------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while self._step():
+                pass
+        except Exception:
+            log.exception("embedded store: writer thread failed")
+        finally:
+            with self._cond:
+                self._cond.notify_all()
+
+    def _step(self) -> bool:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                forced = self._stopping or self._settled < self._flush_target
+                due = bool(self._queue) and (
+                    forced or len(self._queue) >= self.batch_size or now - self._queue_since >= self.flush_interval
+                )
+                prune_due = not self._stopping and now >= self._next_prune
+                if due or prune_due:
+                    break
+                if self._stopping:
+                    return False
+                waits = [self._next_prune - now]
+                if self._queue:
+                    waits.append(self._queue_since + self.flush_interval - now)
+                self._cond.wait(max(0.0, min(waits)))
+            batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))] if due else []
+            if self._queue:
+                self._queue_since = now
+        try:
+            if batch:
+                try:
+                    self._insert(batch)
+                except sqlite3.Error as exc:
+                    log.error("embedded store: could not store %d samples: %s", len(batch), exc)
+                    with self._cond:
+                        self._counters["points_dropped_total"] += len(batch)
+            if prune_due:
+                self._next_prune = now + self.prune_interval
+                try:
+                    self.prune()
+                except sqlite3.Error as exc:
+                    log.error("embedded store: retention pass failed: %s", exc)
+        finally:
+            with self._cond:
+                self._settled += len(batch)
+                self._cond.notify_all()
+        return True
+
+    def _insert(self, batch: list[Sample]) -> None:
+        cutoff = int(self._clock()) - self.retention_s
+        rows: list[tuple[int, int, str]] = []
+        skipped = 0
+        with self._db_lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for sample in batch:
+                    values = clean_fields(sample.fields)
+                    if not values or not sample.measurement or sample.time < cutoff:
+                        skipped += 1
+                        continue
+                    series_id = self._series_id(sample.measurement, _canonical_tags(sample.tags))
+                    rows.append((series_id, int(sample.time), json.dumps(values, separators=(",", ":"))))
+                self._db.executemany(_UPSERT, rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                self._series_ids.clear()
+                raise
+        with self._cond:
+            self._counters["points_written_total"] += len(rows)
+            self._counters["samples_skipped_total"] += skipped
+
+    def _series_id(self, measurement: str, tags: tuple[tuple[str, str], ...]) -> int:
+        key = (measurement, tags)
+        cached = self._series_ids.get(key)
+        if cached is not None:
+            return cached
+        tags_json = json.dumps(tags, separators=(",", ":"))
+        row = self._db.execute(
+            "SELECT id FROM series WHERE measurement = ? AND tags = ?", (measurement, tags_json)
+        ).fetchone()
+        if row is None:
+            series_id = self._db.execute(
+                "INSERT INTO series (measurement, tags) VALUES (?, ?)", (measurement, tags_json)
+            ).lastrowid
+            assert series_id is not None
+            self._db.executemany(
+                "INSERT INTO series_tags (name, value, series_id) VALUES (?, ?, ?)",
+                [(k, v, series_id) for k, v in tags],
+            )
+            self._series_count += 1
+        else:
+            series_id = row[0]
+        if len(self._series_ids) >= 200_000:
+            self._series_ids.clear()
+        self._series_ids[key] = series_id
+        return series_id

@@ -1,0 +1,397 @@
+"""The asynchronous SNMP client: v2c and v3 (USM) get, GETBULK walk and set.
+
+One :class:`SnmpClient` serves any number of agents from one event loop. All requests share one UDP
+socket per address family (see :mod:`collectors.snmp.transport`); messages are encoded and decoded by
+:mod:`collectors.snmp.ber` and, for SNMPv3, :mod:`collectors.snmp.usm`. A global bound caps the
+requests in flight and a per-device bound caps them per agent; callers waiting for a busy or dead
+device wait on that device only and hold no global slot, so one slow agent never delays the others.
+
+Example::
+
+    client = SnmpClient()
+    values = await client.get(Target("192.0.2.1", credentials=V2c("public")), ["1.3.6.1.2.1.1.3.0"])
+    table = await client.walk(target, "1.3.6.1.2.1.31.1.1.1")
+    await client.close()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from collectors.snmp import usm
+from collectors.snmp.auth import V3, Target, V2c
+from collectors.snmp.ber import (
+    ERROR_STATUS,
+    GET,
+    GETBULK,
+    REPORT,
+    RESPONSE,
+    SET,
+    Pdu,
+    VarBindException,
+    decode_community_message,
+    encode_length,
+    encode_pdu,
+    encode_varbinds,
+    normalize_oid,
+    tlv,
+)
+from collectors.snmp.errors import SnmpAuthError, SnmpError, SnmpResponseError, SnmpTimeout
+from collectors.snmp.transport import Endpoint, EndpointClosed, RequestTimeout
+from collectors.snmp.values import Value
+
+__all__ = ["SnmpAuthError", "SnmpClient", "SnmpError", "SnmpResponseError", "SnmpTimeout"]
+
+STAT_KEYS = (
+    "requests",  # PDUs exchanged (each GETBULK of a walk counts), v3 discoveries excluded
+    "responses",  # requests that got an answer (including error answers)
+    "timeouts",  # requests that got no answer after all retries
+    "retries",  # retransmissions
+    "toobig_backoffs",  # GETBULK max-repetitions halved after a tooBig answer
+    "timeout_backoffs",  # GETBULK max-repetitions halved on a retransmission after a timeout
+    "response_errors",  # answers with a non-zero error-status
+    "auth_errors",  # SNMPv3 USM errors reported by agents
+    "v3_discoveries",  # SNMPv3 engine discoveries
+    "v3_resyncs",  # SNMPv3 re-synchronisations (notInTimeWindow, unknownEngineID: agent restarts)
+    "malformed",  # datagrams that could not be decoded or authenticated
+    "unmatched",  # datagrams that matched no pending request (late, duplicate, foreign)
+    "socket_errors",  # ICMP errors reported on the socket
+)
+_TOO_BIG = 1
+_RESOLVE_TTL = 300.0
+_BULK_CAP_TTL = 3600.0
+_CACHE_MAX = 10_000
+_V3_ROUNDS = 4
+
+
+class _Gate:
+    """A counting limit whose uncontended acquire does not suspend (cheaper than asyncio.Semaphore)."""
+
+    __slots__ = ("active", "limit", "waiters")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.active = 0
+        self.waiters: deque[asyncio.Future[None]] = deque()
+
+    async def wait(self) -> None:
+        """Wait until a releasing holder hands its slot over."""
+        fut = asyncio.get_running_loop().create_future()
+        self.waiters.append(fut)
+        try:
+            await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # the slot was handed to us just before the cancellation
+            raise
+
+    def release(self) -> None:
+        """Hand the slot to the next live waiter, or free it."""
+        waiters = self.waiters
+        while waiters:
+            fut = waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
+        self.active -= 1
+
+
+class SnmpClient:
+    """Asynchronous SNMP manager for v2c and v3 (USM) agents; see the module docstring."""
+
+    def __init__(self, *, max_concurrency: int = 512, per_device: int = 2) -> None:
+        if max_concurrency < 1 or per_device < 1:
+            raise ValueError("limits must be at least 1")
+        self.stats: dict[str, int] = dict.fromkeys(STAT_KEYS, 0)
+        self._global = _Gate(max_concurrency)
+        self._per_device = per_device
+        self._devices: dict[str, _Gate] = {}
+        self._endpoints: dict[int, Endpoint] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._resolved: dict[str, tuple[float, int, str]] = {}
+        self._engines: dict[tuple[str, V3], usm.Engine] = {}
+        self._bulk_caps: dict[str, tuple[int, float]] = {}
+        self._get_vbl: dict[tuple[str, ...], bytes] = {}
+        self._prefixes: dict[str, tuple[bytes, bytes]] = {}
+        self._closed = False
+
+    # --- public API ---------------------------------------------------------------------------------
+
+    async def get(self, target: Target, oids: Sequence[str]) -> dict[str, Value]:
+        """GET ``oids``; returns {oid without leading dot: value}, leaving out noSuchObject/Instance."""
+        key = tuple(oids)
+        vbl = self._get_vbl.get(key)
+        if vbl is None:
+            vbl = encode_varbinds([(normalize_oid(o), None) for o in key])
+            if len(self._get_vbl) >= _CACHE_MAX:
+                self._get_vbl.clear()
+            self._get_vbl[key] = vbl
+        pdu = await self._call(target, lambda rid, attempt: encode_pdu(GET, rid, vbl))
+        if pdu.error_status:
+            self._raise_status(target, pdu)
+        return {oid: v for oid, v in pdu.varbinds if v is not None and type(v) is not VarBindException}
+
+    async def walk(self, target: Target, root: str, *, max_repetitions: int = 25) -> dict[str, Value]:
+        """GETBULK walk of the subtree under ``root``, in OID order.
+
+        max-repetitions is halved (down to 1) when the agent answers tooBig, and on each retransmission
+        after a timeout; a reduced value is remembered for the device for an hour.
+        """
+        root = normalize_oid(root)
+        prefix = root + "."
+        address = target.address
+        reps = max(1, max_repetitions)
+        cap = self._bulk_caps.get(address)
+        if cap is not None and cap[1] > time.monotonic():
+            reps = min(reps, cap[0])
+        result: dict[str, Value] = {}
+        current = root
+        last_key = _oid_key(root)
+        while True:
+            vbl = encode_varbinds([(current, None)])
+            sent = [reps]
+
+            def build(rid: int, attempt: int, vbl: bytes = vbl, sent: list[int] = sent) -> bytes:
+                if attempt and sent[0] > 1:
+                    sent[0] = max(1, sent[0] // 2)
+                    self.stats["timeout_backoffs"] += 1
+                return encode_pdu(GETBULK, rid, vbl, 0, sent[0])
+
+            pdu = await self._call(target, build)
+            if sent[0] < reps:
+                reps = sent[0]
+                self._remember_cap(address, reps)
+            if pdu.error_status == _TOO_BIG and reps > 1:
+                reps //= 2
+                self.stats["toobig_backoffs"] += 1
+                self._remember_cap(address, reps)
+                continue
+            if pdu.error_status:
+                self._raise_status(target, pdu)
+            if not pdu.varbinds:
+                return result
+            for oid, value in pdu.varbinds:
+                if type(value) is VarBindException or value is None or not oid.startswith(prefix):
+                    return result
+                key = _oid_key(oid)
+                if key <= last_key:
+                    raise SnmpError(address, f"agent returned {oid} after {current}: OIDs not increasing")
+                result[oid] = value
+                last_key = key
+                current = oid
+
+    async def set(self, target: Target, values: Sequence[tuple[str, Value]]) -> None:
+        """SET ``values``: int → Integer32, Counter32/Gauge32/TimeTicks/Counter64, bytes/str → OCTET
+        STRING, IpAddress, ObjectId (see :func:`collectors.snmp.ber.encode_value`)."""
+        vbl = encode_varbinds([(normalize_oid(oid), value) for oid, value in values])
+        pdu = await self._call(target, lambda rid, attempt: encode_pdu(SET, rid, vbl))
+        if pdu.error_status:
+            self._raise_status(target, pdu)
+
+    async def close(self) -> None:
+        """Close the sockets; requests still in flight fail with SnmpError."""
+        self._closed = True
+        for endpoint in self._endpoints.values():
+            endpoint.close()
+        self._endpoints.clear()
+        self._engines.clear()
+
+    @property
+    def in_flight(self) -> int:
+        """Requests currently holding a global slot."""
+        return self._global.active
+
+    # --- request machinery --------------------------------------------------------------------------
+
+    async def _call(self, target: Target, build: Callable[[int, int], bytes]) -> Pdu:
+        """Run one request/response exchange under the device and global limits."""
+        if self._closed:
+            raise SnmpError(target.address, "client is closed")
+        if self._loop is not asyncio.get_running_loop():
+            self._bind_loop()
+        key = target.address
+        device = self._devices.get(key)
+        if device is None:
+            device = self._devices[key] = _Gate(self._per_device)
+        if device.active < device.limit and not device.waiters:
+            device.active += 1
+        else:
+            await device.wait()
+        try:
+            gate = self._global
+            if gate.active < gate.limit and not gate.waiters:
+                gate.active += 1
+            else:
+                await gate.wait()
+            try:
+                stats = self.stats
+                stats["requests"] += 1
+                family, addr = await self._resolve(target)
+                endpoint = self._endpoints.get(family)
+                if endpoint is None:
+                    endpoint = self._endpoints[family] = Endpoint.open(family, self.stats)
+                creds = target.credentials
+                try:
+                    if type(creds) is V2c:
+                        pdu = await self._v2c(target, creds, endpoint, addr, build)
+                    else:
+                        pdu = await self._v3(target, creds, endpoint, addr, build)
+                except RequestTimeout:
+                    stats["timeouts"] += 1
+                    raise SnmpTimeout(
+                        key, f"no response after {target.retries + 1} attempt(s) of {target.timeout:g} s"
+                    ) from None
+                except EndpointClosed:
+                    raise SnmpError(key, "client was closed") from None
+                stats["responses"] += 1
+                return pdu
+            finally:
+                gate.release()
+        finally:
+            device.release()
+            if device.active == 0 and self._devices.get(key) is device:
+                del self._devices[key]
+
+    async def _v2c(
+        self, target: Target, creds: V2c, endpoint: Endpoint, addr: tuple[str, int], build: Callable[[int, int], bytes]
+    ) -> Pdu:
+        prefixes = self._prefixes.get(creds.community)
+        if prefixes is None:
+            community = creds.community.encode()
+            prefixes = self._prefixes[creds.community] = (community, b"\x02\x01\x01" + tlv(0x04, community))
+        community, head = prefixes
+        rid = endpoint.new_id()
+        first = head + build(rid, 0)
+        first = b"\x30" + encode_length(len(first)) + first
+
+        def packet(attempt: int) -> bytes:
+            if attempt == 0:
+                return first
+            body = head + build(rid, attempt)
+            return b"\x30" + encode_length(len(body)) + body
+
+        def decoder(data: bytes) -> Pdu | None:
+            version, received, pdu = decode_community_message(data)
+            if version != 1 or received != community or pdu.tag != RESPONSE:
+                return None
+            return pdu
+
+        return await endpoint.request(addr, rid, packet, decoder, target.timeout, target.retries)  # type: ignore[no-any-return]
+
+    async def _v3(
+        self, target: Target, creds: V3, endpoint: Endpoint, addr: tuple[str, int], build: Callable[[int, int], bytes]
+    ) -> Pdu:
+        try:
+            usm.check_credentials(creds)
+        except ValueError as exc:
+            raise SnmpAuthError(target.address, str(exc)) from None
+        key = (target.address, creds)
+        stats = self.stats
+        for _ in range(_V3_ROUNDS):
+            engine = self._engines.get(key)
+            if engine is None:
+                engine = self._engines[key] = await self._discover(target, creds, endpoint, addr)
+            rid = endpoint.new_id()
+
+            def packet(attempt: int, engine: usm.Engine = engine, rid: int = rid) -> bytes:
+                return usm.encode_request(creds, engine, rid, build(rid, attempt))
+
+            def decoder(data: bytes, engine: usm.Engine = engine) -> usm.Message | None:
+                msg = usm.decode(data, creds, engine)
+                if msg.pdu.tag == REPORT:
+                    return msg
+                if msg.pdu.tag != RESPONSE or not msg.authenticated or (engine.priv_key and not msg.encrypted):
+                    return None
+                return msg
+
+            try:
+                msg: usm.Message = await endpoint.request(addr, rid, packet, decoder, target.timeout, target.retries)
+            except RequestTimeout:
+                self._engines.pop(key, None)  # rediscover next time: the agent may have a new engine ID
+                raise
+            if msg.pdu.tag == RESPONSE:
+                engine.observe(msg.boots, msg.time)
+                return msg.pdu
+            report = msg.pdu.varbinds[0][0] if msg.pdu.varbinds else ""
+            if report == usm.NOT_IN_TIME_WINDOW and msg.authenticated:
+                engine.resync(msg.boots, msg.time)
+                stats["v3_resyncs"] += 1
+                continue
+            if report in (usm.NOT_IN_TIME_WINDOW, usm.UNKNOWN_ENGINE_ID):
+                self._engines.pop(key, None)
+                if msg.engine_id:
+                    self._engines[key] = usm.Engine.discovered(creds, msg.engine_id, msg.boots, msg.time)
+                stats["v3_resyncs"] += 1
+                continue
+            stats["auth_errors"] += 1
+            name = usm.REPORT_NAMES.get(report, f"report {report}")
+            raise SnmpAuthError(target.address, f"agent rejected the SNMPv3 request: {name}")
+        raise SnmpAuthError(target.address, "could not synchronise with the agent's SNMPv3 engine")
+
+    async def _discover(self, target: Target, creds: V3, endpoint: Endpoint, addr: tuple[str, int]) -> usm.Engine:
+        """RFC 3414 4: learn the agent's engine ID, boots and time from its report."""
+        rid = endpoint.new_id()
+        packet = usm.encode_discovery(rid)
+
+        def decoder(data: bytes) -> usm.Message | None:
+            msg = usm.decode(data, creds, None)
+            return msg if msg.pdu.tag == REPORT and msg.engine_id else None
+
+        msg: usm.Message = await endpoint.request(
+            addr, rid, lambda attempt: packet, decoder, target.timeout, target.retries
+        )
+        self.stats["v3_discoveries"] += 1
+        return usm.Engine.discovered(creds, msg.engine_id, msg.boots, msg.time)
+
+    async def _resolve(self, target: Target) -> tuple[int, tuple[str, int]]:
+        """(address family, (ip, port)) of the target; names are resolved and cached for 5 minutes."""
+        host = target.host
+        hit = self._resolved.get(host)
+        if hit is None or hit[0] < time.monotonic():
+            try:
+                ip = ipaddress.ip_address(host)
+                hit = (float("inf"), socket.AF_INET6 if ip.version == 6 else socket.AF_INET, str(ip))
+            except ValueError:
+                try:
+                    infos = await asyncio.get_running_loop().getaddrinfo(host, target.port, type=socket.SOCK_DGRAM)
+                except OSError:
+                    raise SnmpError(target.address, "cannot resolve host name") from None
+                infos.sort(key=lambda info: info[0] != socket.AF_INET)
+                hit = (time.monotonic() + _RESOLVE_TTL, infos[0][0], str(infos[0][4][0]))
+            if len(self._resolved) >= _CACHE_MAX * 10:
+                self._resolved.clear()
+            self._resolved[host] = hit
+        return hit[1], (hit[2], target.port)
+
+    def _bind_loop(self) -> None:
+        """Bind to the running loop: on first use, or when reused from a new loop (e.g. successive
+        ``asyncio.run`` calls), when sockets, limits and SNMPv3 state of the old loop are dropped."""
+        for stale in self._endpoints.values():
+            stale.close()
+        self._endpoints.clear()
+        self._engines.clear()
+        self._devices.clear()
+        self._global = _Gate(self._global.limit)
+        self._loop = asyncio.get_running_loop()
+
+    def _remember_cap(self, address: str, reps: int) -> None:
+        if len(self._bulk_caps) >= _CACHE_MAX * 10:
+            self._bulk_caps.clear()
+        self._bulk_caps[address] = (reps, time.monotonic() + _BULK_CAP_TTL)
+
+    def _raise_status(self, target: Target, pdu: Pdu) -> None:
+        self.stats["response_errors"] += 1
+        status = pdu.error_status
+        name = ERROR_STATUS[status] if 0 <= status < len(ERROR_STATUS) else f"error-status {status}"
+        index = pdu.error_index
+        oid = pdu.varbinds[index - 1][0] if 0 < index <= len(pdu.varbinds) else None
+        raise SnmpResponseError(target.address, name, index, oid)
+
+
+def _oid_key(oid: str) -> tuple[int, ...]:
+    return tuple(map(int, oid.split(".")))

@@ -1,0 +1,706 @@
+"""Device profiles as data: which SNMP objects to read for a device model and how they become Samples.
+
+A profile is a YAML file (``collectors/snmp/profiles/<name>.yaml`` or one in an operator's own directory)
+declaring scalars to GET and table columns to walk, with SMI types, scaling, enums, row indexes, row filters
+and fallbacks; ``extends:`` inherits another profile. Adding a device model means adding a file, not code.
+The format is described in ``docs/profiles.md``.
+
+Typical use by a poller::
+
+    profile = load_profile("docsis-cm")
+    results = await client.get(target, profile.get_oids)
+    for root in profile.walk_roots:
+        results |= await client.walk(target, root)
+    samples = decode(profile, "cm-0001", results, time.time(), rates=tracker)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
+
+from collectors.samples import FieldValue, Sample
+from collectors.snmp.counters import CounterReading, Rate, RateKey, RateTracker
+from collectors.snmp.values import Counter32, Counter64, Value
+
+log = logging.getLogger(__name__)
+
+PROFILE_DIR = Path(__file__).with_name("profiles")
+"""Where the built-in profiles live."""
+
+POLICY_FILES = frozenset({"health"})
+"""YAML files in a profile directory that are policies, not device profiles."""
+
+SmiType = Literal[
+    "Integer32", "Unsigned32", "Gauge32", "Counter32", "Counter64", "TimeTicks", "TruthValue",
+    "DisplayString", "OctetString", "PhysAddress", "InetAddress", "IpAddress", "ObjectId",
+    "TenthdBmV", "TenthdB", "QuarterdBmV", "HundredthdB",
+]  # fmt: skip
+CONVENTIONS: dict[str, tuple[float, str]] = {
+    "TenthdBmV": (0.1, "dBmV"),
+    "TenthdB": (0.1, "dB"),
+    "QuarterdBmV": (0.25, "dBmV"),
+    "HundredthdB": (0.01, "dB"),
+}
+"""Textual conventions usable as a column type: integer readings with an implied scale and unit."""
+
+_COUNTERS: dict[str, type[int]] = {"Counter32": Counter32, "Counter64": Counter64}
+_PLAIN_INTEGERS = frozenset({"Integer32", "Unsigned32", "Gauge32", "TimeTicks"})
+_INTEGERS = _PLAIN_INTEGERS | CONVENTIONS.keys()
+_TEXTS = frozenset({"DisplayString", "OctetString", "PhysAddress", "InetAddress", "IpAddress", "ObjectId"})
+_OID_RE = re.compile(r"\d+(\.\d+)+")
+
+
+class ProfileError(ValueError):
+    """A profile or policy file that cannot be used; the message names the file and the field."""
+
+
+def _oid(value: str) -> str:
+    oid = value.removeprefix(".")
+    if not _OID_RE.fullmatch(oid):
+        raise ValueError(f"not a numeric OID: {value!r}")
+    return oid
+
+
+Oid = Annotated[str, AfterValidator(_oid)]
+Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
+ObjectName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
+ProfileName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+
+
+class StrictModel(BaseModel):
+    """Base of profile and policy models: unknown keys are errors, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class RateSpec(StrictModel):
+    """Turn a counter column into a rate field, checked against a capacity field of the same row."""
+
+    field: Identifier
+    scale: float = Field(8.0, gt=0)
+    capacity: Identifier | None = None
+
+
+class Column(StrictModel):
+    """One SNMP object: a table column (walked) or, as :class:`Scalar`, a scalar (GET)."""
+
+    name: ObjectName
+    oid: Oid
+    type: SmiType
+    field: Identifier | None = None
+    unit: str | None = None
+    scale: float | None = None
+    enum: dict[int, str] | None = None
+    enum_as: Literal["name", "int", "both"] = "name"
+    absent_values: tuple[int | str, ...] = ()
+    fallback_for: ObjectName | None = None
+    rate: RateSpec | None = None
+    secret: bool = False
+    write_only: bool = False
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Column:
+        if not self.readable:
+            given = [k for k in ("field", "rate", "fallback_for", "scale", "enum") if getattr(self, k) is not None]
+            if given:
+                raise ValueError(f"a secret or write_only object is never read: remove {', '.join(given)}")
+            return self
+        if self.fallback_for is None and self.field is None:
+            raise ValueError("field: required for an object that is read")
+        if self.fallback_for is not None and (self.field is not None or self.rate is not None):
+            raise ValueError("a fallback fills its primary's field: leave out field and rate")
+        if self.scale is not None:
+            if self.type in CONVENTIONS:
+                raise ValueError(f"scale: type {self.type} already implies scale {CONVENTIONS[self.type][0]}")
+            if self.type not in _PLAIN_INTEGERS:
+                raise ValueError(f"scale: only for integer types, not {self.type}")
+            if self.scale == 0:
+                raise ValueError("scale: must not be 0")
+        if self.enum is not None and self.type not in ("Integer32", "Unsigned32", "Gauge32"):
+            raise ValueError(f"enum: only for Integer32, Unsigned32 or Gauge32, not {self.type}")
+        if self.enum_as != "name" and self.enum is None:
+            raise ValueError("enum_as: needs enum")
+        if self.rate is not None and self.type not in _COUNTERS:
+            raise ValueError(f"rate: only for Counter32 or Counter64, not {self.type}")
+        return self
+
+    @property
+    def readable(self) -> bool:
+        """Whether the poller reads this object (secret and write-only objects are never read)."""
+        return not (self.secret or self.write_only)
+
+    @property
+    def effective_scale(self) -> float | None:
+        """The factor applied to raw values: ``scale``, or the one implied by a textual convention."""
+        return self.scale if self.scale is not None else CONVENTIONS.get(self.type, (None, ""))[0]
+
+
+class Scalar(Column):
+    """A scalar object read with GET; scalars of one measurement form one sample tagged only by device."""
+
+    measurement: Identifier = "system"
+
+
+class RowFilter(StrictModel):
+    """Keep only rows whose ``column`` value is ``in`` (or ``not_in``) a list, e.g. DOCSIS ifTypes."""
+
+    column: ObjectName
+    in_: tuple[int | str | bool, ...] | None = Field(None, alias="in")
+    not_in: tuple[int | str | bool, ...] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> RowFilter:
+        if (self.in_ is None) == (self.not_in is None):
+            raise ValueError("give exactly one of in / not_in")
+        return self
+
+    def accepts(self, value: FieldValue | None) -> bool:
+        """Whether a row with this (decoded, unscaled) filter-column value is kept."""
+        if value is None:
+            return False
+        return value in self.in_ if self.in_ is not None else value not in (self.not_in or ())
+
+
+class Table(StrictModel):
+    """Columns walked together, sharing one row index; each row becomes one sample of ``measurement``."""
+
+    name: Identifier
+    measurement: Identifier
+    index: tuple[Identifier, ...]
+    columns: tuple[Column, ...]
+    filter: RowFilter | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Table:
+        if not self.index or not self.columns:
+            raise ValueError("index and columns: give at least one each")
+        _check_group(self.index, self.columns, self.filter)
+        return self
+
+
+def _kind(col: Column) -> str:
+    """The kind of value a column puts into its field (a fallback must match its primary)."""
+    if col.type in _COUNTERS:
+        return "counter"
+    if col.enum is not None:
+        return f"enum-{col.enum_as}"
+    if col.type == "TruthValue":
+        return "bool"
+    if col.type in _TEXTS:
+        return "text"
+    return "float" if col.effective_scale is not None else "int"
+
+
+def _check_group(index: Sequence[str], columns: Sequence[Column], row_filter: RowFilter | None) -> None:
+    """Cross-column checks shared by tables and groups of scalars."""
+    by_name: dict[str, Column] = {}
+    for col in columns:
+        if col.name in by_name:
+            raise ValueError(f"columns: {col.name} appears twice")
+        by_name[col.name] = col
+    if len(set(index)) != len(index) or "device" in index:
+        raise ValueError("index: names must be unique and not 'device'")
+    outputs: dict[str, str] = {name: "index" for name in index}
+
+    def claim(name: str, owner: str) -> None:
+        if name in outputs or name == "device":
+            raise ValueError(f"{owner}: field {name!r} is already used by {outputs.get(name, 'the device tag')}")
+        outputs[name] = owner
+
+    fallen_back: set[str] = set()
+    for col in columns:
+        if col.fallback_for is None:
+            continue
+        primary = by_name.get(col.fallback_for)
+        where = f"{col.name}.fallback_for"
+        if primary is None or primary is col:
+            raise ValueError(f"{where}: no other column named {col.fallback_for!r}")
+        if primary.fallback_for is not None or not primary.readable:
+            raise ValueError(f"{where}: {primary.name} is itself a fallback or is not read")
+        if primary.name in fallen_back:
+            raise ValueError(f"{where}: {primary.name} already has a fallback")
+        fallen_back.add(primary.name)
+        mine, theirs = _kind(col), _kind(primary)
+        if mine != theirs and not (theirs == "float" and mine == "int"):
+            raise ValueError(f"{where}: {col.name} gives {mine} values but {primary.name} gives {theirs}")
+    for col in columns:
+        if col.field is None:
+            continue
+        claim(col.field, col.name)
+        if col.enum_as == "both":
+            claim(f"{col.field}_name", col.name)
+        if col.rate is not None:
+            claim(col.rate.field, col.name)
+            claim(f"{col.rate.field}_valid", col.name)
+    for col in columns:
+        if col.rate is not None and col.rate.capacity is not None and outputs.get(col.rate.capacity) in (None, "index"):
+            raise ValueError(f"{col.name}.rate.capacity: no field {col.rate.capacity!r} in this table")
+    if row_filter is not None:
+        target = by_name.get(row_filter.column)
+        if target is None or not target.readable or target.fallback_for is not None:
+            raise ValueError(f"filter.column: no readable, non-fallback column named {row_filter.column!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A table or a measurement's scalars, prepared for decoding."""
+
+    measurement: str
+    index: tuple[str, ...]
+    primaries: tuple[Column, ...]
+    fallbacks: Mapping[str, Column]
+    by_name: Mapping[str, Column]
+    filter: RowFilter | None
+
+    @classmethod
+    def of(cls, measurement: str, index: tuple[str, ...], columns: Sequence[Column], filt: RowFilter | None) -> _Plan:
+        readable = [c for c in columns if c.readable]
+        return cls(
+            measurement,
+            index,
+            tuple(c for c in readable if c.fallback_for is None),
+            {c.fallback_for: c for c in readable if c.fallback_for is not None},
+            {c.name: c for c in readable},
+            filt,
+        )
+
+
+@dataclass(slots=True)
+class _Index:
+    """Lookups built once per profile."""
+
+    plans: list[_Plan] = field(default_factory=list)
+    scalar_plans: list[_Plan] = field(default_factory=list)
+    # index length → column OID → (plan, column); readable table columns only
+    columns: dict[int, dict[str, tuple[_Plan, Column]]] = field(default_factory=dict)
+    objects: dict[str, Column] = field(default_factory=dict)
+
+
+class Profile(StrictModel):
+    """A validated device profile (see ``docs/profiles.md``)."""
+
+    name: ProfileName
+    description: str = ""
+    extends: ProfileName | None = None
+    uptime: ObjectName | None = None
+    scalars: tuple[Scalar, ...] = ()
+    tables: tuple[Table, ...] = ()
+    _ix: _Index = PrivateAttr(default_factory=_Index)
+
+    @model_validator(mode="after")
+    def _check(self) -> Profile:
+        names: dict[str, str] = {}
+        for kind, items in (("scalars", self.scalars), ("tables", self.tables)):
+            for item in items:
+                if item.name in names:
+                    raise ValueError(f"{kind}: name {item.name!r} is used twice")
+                names[item.name] = kind
+        objects = [*self.scalars, *(c for t in self.tables for c in t.columns)]
+        seen: set[str] = set()
+        for obj in objects:
+            if obj.name in seen:
+                raise ValueError(f"object name {obj.name!r} is used twice")
+            seen.add(obj.name)
+        oids = sorted((tuple(int(p) for p in o.oid.split(".")), o.name) for o in objects)
+        for (a, a_name), (b, b_name) in itertools.pairwise(oids):
+            if b[: len(a)] == a:
+                raise ValueError(f"oid of {b_name} is {'the same as' if a == b else 'under'} the oid of {a_name}")
+        by_measurement: dict[str, list[Scalar]] = {}
+        for scalar in self.scalars:
+            by_measurement.setdefault(scalar.measurement, []).append(scalar)
+        for measurement, scalars in by_measurement.items():
+            try:
+                _check_group((), scalars, None)
+            except ValueError as exc:
+                raise ValueError(f"scalars of measurement {measurement}: {exc}") from None
+        if self.uptime is not None:
+            up = next((s for s in self.scalars if s.name == self.uptime), None)
+            if up is None or up.type != "TimeTicks" or not up.readable:
+                raise ValueError(f"uptime: {self.uptime!r} is not a readable TimeTicks scalar of this profile")
+        return self
+
+    def model_post_init(self, context: Any, /) -> None:
+        ix = _Index(objects={o.name: o for o in [*self.scalars, *(c for t in self.tables for c in t.columns)]})
+        measurements = dict.fromkeys(s.measurement for s in self.scalars)
+        for measurement in measurements:
+            group = [s for s in self.scalars if s.measurement == measurement]
+            ix.scalar_plans.append(_Plan.of(measurement, (), group, None))
+        for table in self.tables:
+            plan = _Plan.of(table.measurement, table.index, table.columns, table.filter)
+            ix.plans.append(plan)
+            for col in plan.by_name.values():
+                ix.columns.setdefault(len(table.index), {})[col.oid] = (plan, col)
+        self._ix = ix
+
+    @property
+    def get_oids(self) -> tuple[str, ...]:
+        """OIDs to GET: every readable scalar (secret and write-only objects are never read)."""
+        return tuple(s.oid for s in self.scalars if s.readable)
+
+    @property
+    def walk_roots(self) -> tuple[str, ...]:
+        """Column OIDs to walk: every readable column, fallbacks included (secret columns never)."""
+        return tuple(c.oid for p in self._ix.plans for c in p.by_name.values())
+
+    @property
+    def primary_walk_roots(self) -> tuple[str, ...]:
+        """Column OIDs to walk in a first pass: readable columns except fallbacks."""
+        return tuple(c.oid for p in self._ix.plans for c in p.primaries)
+
+    def needed_fallback_roots(self, results: Mapping[str, Value]) -> tuple[str, ...]:
+        """Fallback column OIDs worth walking after a first pass, given that pass's results.
+
+        A fallback is needed when its table gave no rows, or when some row that passes the table's filter
+        lacks a usable primary value (absent, in ``absent_values``, zero or empty) — e.g. ifHighSpeed 0 →
+        walk ifSpeed. (Filter columns are never fallbacks, so the first pass always includes them.)
+        """
+        rows = _collect(self._ix, results)
+        needed = []
+        for plan in self._ix.plans:
+            plan_rows = {i: r for i, r in rows.get(id(plan), {}).items() if _kept(plan, r)}
+            for primary_name, fallback in plan.fallbacks.items():
+                primary = plan.by_name[primary_name]
+                if not plan_rows or any(_empty(_plain(primary, r.get(primary_name))) for r in plan_rows.values()):
+                    needed.append(fallback.oid)
+        return tuple(needed)
+
+    def object(self, name: str) -> Column:
+        """The scalar or column called ``name`` (also secret and write-only ones, for writers)."""
+        try:
+            return self._ix.objects[name]
+        except KeyError:
+            raise KeyError(f"profile {self.name} has no object {name!r}") from None
+
+
+def decode(
+    profile: Profile,
+    device: str,
+    results: Mapping[str, Value],
+    at: float,
+    *,
+    rates: RateTracker | None = None,
+    capacity_bps: Mapping[str, float] | None = None,
+) -> list[Sample]:
+    """Turn raw GET/walk results (OID without leading dot → value) into Samples, following ``profile``.
+
+    Tags are ``device`` and the table's index names (e.g. ``ifindex``, ``channel``); values are scaled to
+    their units; enums become names or codes as the profile says; counter fields keep their
+    Counter32/Counter64 class. Secret and write-only objects are ignored even when present in ``results``.
+    With ``rates``, each column with a ``rate:`` adds ``<rate field>`` (float) and ``<rate field>_valid``
+    (bool) whenever the tracker yields a rate; ``capacity_bps`` (row index, e.g. ifIndex as text → bit/s)
+    overrides the capacity field of such rates. ``at`` is Unix time; samples carry it in whole seconds.
+    """
+    ix = profile._ix
+    time_s = int(at)
+    uptime: int | None = None
+    if profile.uptime is not None:
+        raw = results.get(profile.object(profile.uptime).oid)
+        uptime = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
+    rows = _collect(ix, results)
+    samples: list[Sample] = []
+    for plan in [*ix.scalar_plans, *ix.plans]:
+        plan_rows = rows.get(id(plan), {})
+        for idx in sorted(plan_rows, key=lambda i: tuple(map(int, i))):
+            fields = _decode_row(plan, plan_rows[idx])
+            if fields is None:
+                continue
+            if rates is not None:
+                _add_rates(plan, device, ".".join(idx), fields, rates, at, uptime, capacity_bps)
+            if fields:
+                tags = (("device", device), *zip(plan.index, idx, strict=True))
+                samples.append(Sample(plan.measurement, tags, fields, time_s))
+    return samples
+
+
+def _collect(ix: _Index, results: Mapping[str, Value]) -> dict[int, dict[tuple[str, ...], dict[str, Value]]]:
+    """Group raw results by plan (keyed by id) and row index, keeping only readable objects."""
+    rows: dict[int, dict[tuple[str, ...], dict[str, Value]]] = {}
+    for plan in ix.scalar_plans:
+        row = {c.name: results[c.oid] for c in plan.by_name.values() if c.oid in results}
+        if row:
+            rows[id(plan)] = {(): row}
+    for oid, value in results.items():
+        for length, columns in ix.columns.items():
+            prefix, *idx = oid.rsplit(".", length)
+            hit = columns.get(prefix)
+            if hit is not None and len(idx) == length:
+                plan, col = hit
+                rows.setdefault(id(plan), {}).setdefault(tuple(idx), {})[col.name] = value
+                break
+    return rows
+
+
+def _decode_row(plan: _Plan, raw: Mapping[str, Value]) -> dict[str, FieldValue] | None:
+    """The fields of one row; None when the row filter drops it."""
+    if not _kept(plan, raw):
+        return None
+    fields: dict[str, FieldValue] = {}
+    for col in plan.primaries:
+        source, value = col, _plain(col, raw.get(col.name))
+        fallback = plan.fallbacks.get(col.name)
+        if fallback is not None and _empty(value):
+            other = _plain(fallback, raw.get(fallback.name))
+            if other is not None and (value is None or not _empty(other)):
+                source, value = fallback, other
+        if value is not None:
+            _present(col, source, value, fields)
+    return fields
+
+
+def _kept(plan: _Plan, raw: Mapping[str, Value]) -> bool:
+    """Whether a row passes its table's filter."""
+    if plan.filter is None:
+        return True
+    target = plan.by_name[plan.filter.column]
+    return plan.filter.accepts(_plain(target, raw.get(target.name)))
+
+
+def _present(col: Column, source: Column, value: FieldValue, fields: dict[str, FieldValue]) -> None:
+    """Put ``value`` (read from ``source``: ``col`` or its fallback) into ``col``'s field, scaled or named."""
+    assert col.field is not None
+    if source.enum is not None and isinstance(value, int):
+        label = source.enum.get(value, str(value))
+        fields[col.field] = label if col.enum_as == "name" else value
+        if col.enum_as == "both":
+            fields[f"{col.field}_name"] = label
+        return
+    scale = source.effective_scale
+    if scale is not None and isinstance(value, int):
+        fields[col.field] = round(value * scale, 6)
+    elif col.effective_scale is not None and isinstance(value, int):
+        fields[col.field] = float(value)
+    else:
+        fields[col.field] = value
+
+
+def _add_rates(
+    plan: _Plan,
+    device: str,
+    index: str,
+    fields: dict[str, FieldValue],
+    rates: RateTracker,
+    at: float,
+    uptime: int | None,
+    capacity_bps: Mapping[str, float] | None,
+) -> None:
+    for col in plan.primaries:
+        spec = col.rate
+        value = fields.get(col.field or "")
+        if spec is None or not isinstance(value, Counter32 | Counter64):
+            continue
+        max_bps: float | None = None
+        if spec.capacity is not None:
+            cap = (capacity_bps or {}).get(index, fields.get(spec.capacity))
+            max_bps = float(cap) if isinstance(cap, int | float) and not isinstance(cap, bool) else None
+        reading = CounterReading.of(value, at=at, uptime_ticks=uptime)
+        key = RateKey(device, index, f"{plan.measurement}.{spec.field}")
+        result = rates.update(key, reading, max_bps=max_bps, scale=spec.scale)
+        if isinstance(result, Rate):
+            fields[spec.field] = round(result.bps, 3)
+            fields[f"{spec.field}_valid"] = result.valid
+
+
+def _empty(value: FieldValue | None) -> bool:
+    """Absent, zero or empty: a primary value that lets its fallback step in."""
+    return value is None or (not isinstance(value, bool) and value in (0, ""))
+
+
+def _plain(col: Column, raw: Value | None) -> FieldValue | None:
+    """A raw SNMP value as the Python value of the column's type (unscaled), or None if unusable."""
+    if raw is None:
+        return None
+    value: FieldValue | None
+    if col.type in _INTEGERS or col.type in _COUNTERS or col.type == "TruthValue":
+        if not isinstance(raw, int) or isinstance(raw, bool):
+            log.debug("%s: got %s for a %s column", col.name, type(raw).__name__, col.type)
+            return None
+        if col.type in _COUNTERS:
+            value = _COUNTERS[col.type](raw)
+        elif col.type == "TruthValue":
+            value = {1: True, 2: False}.get(raw)
+        else:
+            value = int(raw)
+    else:
+        value = _text(col.type, raw)
+    if value is None or (value in col.absent_values and not isinstance(value, bool)):
+        return None
+    return value
+
+
+def _text(smi: str, raw: Value) -> str | None:
+    if isinstance(raw, str):
+        return str(raw)
+    if not isinstance(raw, bytes):
+        return None
+    if smi == "DisplayString":
+        return raw.decode("utf-8", errors="replace").rstrip("\x00")
+    if smi == "PhysAddress":
+        return ":".join(f"{b:02x}" for b in raw)
+    if smi in ("InetAddress", "IpAddress") and len(raw) in (4, 16):
+        return str(ipaddress.ip_address(raw))
+    return raw.hex()
+
+
+# --- loading -------------------------------------------------------------------------------------------
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys (PyYAML would silently keep the last one)."""
+
+
+def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Parse a profile or policy file into a mapping, raising :class:`ProfileError` naming the file."""
+    try:
+        with path.open(encoding="utf-8") as fh:
+            data = yaml.load(fh, Loader=_StrictLoader)  # a SafeLoader subclass
+    except OSError as exc:
+        raise ProfileError(f"{path}: cannot read: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ProfileError(f"{path}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ProfileError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def validate_model(model: type[M], data: Mapping[str, Any], path: Path) -> M:
+    """Validate ``data`` as ``model``; errors become one :class:`ProfileError` line per problem, each naming
+    the file and the field path (list items by their ``name``, e.g. ``tables[downstream].columns[x].scale``).
+    """
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            msg = err["msg"].removeprefix("Value error, ")
+            lines.append(f"{path}: {_where(data, err['loc'])}: {msg}")
+        raise ProfileError("\n".join(lines)) from None
+
+
+def _where(data: Any, loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    node = data
+    for key in loc:
+        if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
+            node = node[key]
+            label = node.get("name") if isinstance(node, dict) else None
+            item = f"[{label if isinstance(label, str) else key}]"
+            if parts:
+                parts[-1] += item
+            else:
+                parts.append(item)
+        else:
+            parts.append(str(key))
+            node = node.get(key) if isinstance(node, dict) else None
+    return ".".join(parts) or "(top level)"
+
+
+def _search_path(dirs: Sequence[str | Path] | None) -> tuple[Path, ...]:
+    return (*(Path(d) for d in dirs or ()), PROFILE_DIR)
+
+
+def available_profiles(dirs: Sequence[str | Path] | None = None) -> list[str]:
+    """Names of the device profiles in ``dirs`` and the built-in directory (policy files excluded)."""
+    names = {p.stem for d in _search_path(dirs) if d.is_dir() for p in d.glob("*.yaml")}
+    return sorted(names - POLICY_FILES)
+
+
+def load_profile(name: str, dirs: Sequence[str | Path] | None = None) -> Profile:
+    """Load, merge (``extends``) and validate the profile ``name``.
+
+    ``dirs`` are searched before the built-in directory, so an operator's file can add a model or replace a
+    built-in profile. Raises :class:`ProfileError` naming the file and the field for any problem.
+    """
+    profile, _ = _load(name, _search_path(dirs), ())
+    return profile
+
+
+def _load(name: str, search: tuple[Path, ...], chain: tuple[str, ...]) -> tuple[Profile, dict[str, Any]]:
+    if name in POLICY_FILES:
+        raise ProfileError(f"{name!r} is a policy file, not a device profile")
+    path = next((d / f"{name}.yaml" for d in search if (d / f"{name}.yaml").is_file()), None)
+    if path is None:
+        raise ProfileError(f"no profile named {name!r} in {', '.join(map(str, search))}")
+    if name in chain:
+        raise ProfileError(f"{path}: extends: cycle {' -> '.join((*chain, name))}")
+    raw = read_yaml(path)
+    parent = raw.get("extends")
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ProfileError(f"{path}: extends: must be a profile name")
+        _, parent_raw = _load(parent, search, (*chain, name))
+        raw = _merge_profile(parent_raw, raw, path)
+    profile = validate_model(Profile, raw, path)
+    if profile.name != path.stem:
+        raise ProfileError(f"{path}: name: {profile.name!r} differs from the file name {path.stem!r}")
+    return profile, raw
+
+
+def _merge_profile(parent: dict[str, Any], child: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The child's keys over the parent's; ``scalars`` and ``tables`` (and their ``columns``) merge by name."""
+    merged = {**parent, "description": "", **child}
+    merged["name"] = child.get("name")
+    for key in ("scalars", "tables"):
+        merged[key] = _merge_named(parent.get(key, []), child.get(key, []), path, key)
+    return merged
+
+
+def _merge_named(base: list[Any], patch: Any, path: Path, where: str) -> list[Any]:
+    """Merge list items by ``name``: patch keys win, ``drop: true`` removes an inherited item, new ones append."""
+    if not isinstance(patch, list):
+        raise ProfileError(f"{path}: {where}: must be a list")
+    out: dict[str, dict[str, Any]] = {item["name"]: item for item in base}
+    for i, item in enumerate(patch):
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            raise ProfileError(f"{path}: {where}[{i}]: needs a name")
+        item = dict(item)
+        name = item["name"]
+        here = f"{where}[{name}]"
+        if item.pop("drop", False):
+            if name not in out or set(item) != {"name"}:
+                raise ProfileError(f"{path}: {here}.drop: only 'name' and 'drop', for an inherited item")
+            del out[name]
+        elif name in out:
+            inherited = out[name]
+            if "columns" in item:
+                item["columns"] = _merge_named(inherited.get("columns", []), item["columns"], path, f"{here}.columns")
+            out[name] = {**inherited, **item}
+        else:
+            out[name] = item
+    return list(out.values())

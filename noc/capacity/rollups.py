@@ -1,0 +1,95 @@
+"""Turning raw segment utilization points into period rollups (mean, max, p95) kept in the database."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from noc.capacity.models import SegmentRollup
+
+DEFAULT_PERIOD_S = 300
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) with linear interpolation between closest ranks (numpy's default)."""
+    if not values:
+        raise ValueError("percentile of no values")
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low, high = math.floor(pos), math.ceil(pos)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentPoint:
+    """One segment direction's utilization at one poll: rate over capacity, both in bit/s."""
+
+    segment_id: int
+    direction: str
+    at: int
+    bps: float
+    capacity_bps: float
+
+    @property
+    def utilization(self) -> float:
+        """Share of capacity in use (0..1, may exceed 1 only if capacity is misconfigured)."""
+        return self.bps / self.capacity_bps
+
+
+@dataclass
+class RollupBuffer:
+    """Collects points and hands out each period's rollup once the period is over."""
+
+    period_s: int = DEFAULT_PERIOD_S
+    _points: dict[tuple[int, str, int], list[SegmentPoint]] = field(default_factory=lambda: defaultdict(list))
+
+    def add(self, point: SegmentPoint) -> None:
+        """Keep a point for the period it falls in."""
+        start = point.at - point.at % self.period_s
+        self._points[(point.segment_id, point.direction, start)].append(point)
+
+    def pending(self) -> int:
+        """How many periods are still open or not yet flushed."""
+        return len(self._points)
+
+    def close(self, now: int) -> list[SegmentRollup]:
+        """Rollups of every period that ended at or before ``now``; they leave the buffer."""
+        done = [key for key in self._points if key[2] + self.period_s <= now]
+        return [self._rollup(key, self._points.pop(key)) for key in sorted(done, key=lambda k: k[2])]
+
+    def _rollup(self, key: tuple[int, str, int], points: list[SegmentPoint]) -> SegmentRollup:
+        segment_id, direction, start = key
+        shares = [p.utilization for p in points]
+        return SegmentRollup(
+            segment_id=segment_id, direction=direction, start=datetime.fromtimestamp(start, UTC),
+            seconds=self.period_s, mean=sum(shares) / len(shares), max=max(shares), p95=percentile(shares, 0.95),
+            mean_bps=sum(p.bps for p in points) / len(points), capacity_bps=points[-1].capacity_bps,
+            points=len(points),
+        )
+
+
+def store(session: Session, rollups: list[SegmentRollup]) -> int:
+    """Insert rollups, skipping any period already stored (a restarted worker never doubles one)."""
+    stored = 0
+    for rollup in rollups:
+        exists = session.scalar(select(SegmentRollup.id).where(
+            SegmentRollup.segment_id == rollup.segment_id, SegmentRollup.direction == rollup.direction,
+            SegmentRollup.start == rollup.start))
+        if exists is None:
+            session.add(rollup)
+            stored += 1
+    session.flush()
+    return stored
+
+
+def history(session: Session, segment_id: int, since: datetime, direction: str | None = None) -> list[SegmentRollup]:
+    """A segment's rollups since ``since``, oldest first."""
+    query = select(SegmentRollup).where(SegmentRollup.segment_id == segment_id, SegmentRollup.start >= since)
+    if direction is not None:
+        query = query.where(SegmentRollup.direction == direction)
+    return list(session.scalars(query.order_by(SegmentRollup.start, SegmentRollup.direction)))

@@ -1,0 +1,1 @@
+"""Poll cycles: which devices to poll, when, and what became of each poll."""

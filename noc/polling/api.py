@@ -1,0 +1,122 @@
+"""Polling endpoints: each device's and CPE's last poll, CPE fleet health, segment utilization."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from noc.auth.roles import ALL_ROLES, NETWORK_READERS
+from noc.auth.service import Principal
+from noc.capacity.rollups import history
+from noc.http import ERROR_RESPONSES, Paging, SessionDep, require
+from noc.inventory.kinds import CPE, SEGMENT
+from noc.inventory.models import Cpe, Device
+from noc.inventory.service import get_by_id
+from noc.polling.models import CpeHealth, PollStatus
+
+router = APIRouter(tags=["polling"], responses=ERROR_RESPONSES)
+Anyone = Annotated[Principal, Depends(require(ALL_ROLES))]
+NetworkReader = Annotated[Principal, Depends(require(NETWORK_READERS))]
+
+
+class PollStatusOut(BaseModel):
+    target_kind: str
+    target_id: int
+    name: str
+    at: datetime
+    ok: bool
+    duration_s: float
+    error: str
+    consecutive_failures: int
+    last_ok_at: datetime | None
+
+
+class PollStatusFilter(Paging):
+    kind: Literal["device", "cpe"] = "device"
+    ok: bool | None = None
+
+
+@router.get("/polling/status", summary="Last poll of each device or CPE")
+def poll_status(s: SessionDep, _: NetworkReader, query: Annotated[PollStatusFilter, Query()]) -> dict[str, Any]:
+    model, name_col = (Device, Device.name) if query.kind == "device" else (Cpe, Cpe.serial)
+    base = (select(PollStatus, name_col).join(model, model.id == PollStatus.target_id)
+            .where(PollStatus.target_kind == query.kind))
+    if query.ok is not None:
+        base = base.where(PollStatus.ok.is_(query.ok))
+    total = s.scalar(select(func.count()).select_from(base.subquery())) or 0
+    rows = s.execute(base.order_by(PollStatus.target_id).limit(query.limit).offset(query.offset)).all()
+    items = [PollStatusOut(name=name, **{c: getattr(st, c) for c in PollStatusOut.model_fields if c != "name"})
+             for st, name in rows]
+    return {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
+
+
+class RollupOut(BaseModel):
+    start: datetime
+    direction: str
+    seconds: int
+    mean: float
+    max: float
+    p95: float
+    mean_bps: float
+    capacity_bps: float
+    points: int
+
+
+class UtilizationOut(BaseModel):
+    segment: str
+    kind: str
+    rollups: list[RollupOut]
+
+
+@router.get("/segments/{segment_id}/utilization", response_model=UtilizationOut,
+            summary="A segment's utilization rollups (share of capacity, 0..1)")
+def utilization(
+    segment_id: int, s: SessionDep, _: Anyone,
+    hours: Annotated[float, Query(gt=0, le=24 * 90, description="How far back.")] = 24,
+    direction: Annotated[Literal["down", "up"] | None, Query()] = None,
+) -> dict[str, Any]:
+    segment = get_by_id(s, SEGMENT, segment_id)
+    since = datetime.now(UTC) - timedelta(hours=hours)
+    rows = history(s, segment_id, since, direction)
+    return {"segment": segment.name, "kind": segment.kind,  # type: ignore[attr-defined]
+            "rollups": [{c: getattr(r, c) for c in RollupOut.model_fields} for r in rows]}
+
+
+class HealthOut(BaseModel):
+    cpe_id: int
+    serial: str
+    at: datetime | None
+    grade: str | None
+    findings: list[dict[str, Any]]
+
+
+@router.get("/cpes/{cpe_id}/health", response_model=HealthOut, summary="A CPE's newest fleet-health verdict")
+def cpe_health(cpe_id: int, s: SessionDep, _: NetworkReader) -> dict[str, Any]:
+    cpe = get_by_id(s, CPE, cpe_id)
+    health = s.get(CpeHealth, cpe_id)
+    return {"cpe_id": cpe_id, "serial": cpe.serial, "at": health.at if health else None,  # type: ignore[attr-defined]
+            "grade": health.grade if health else None,
+            "findings": json.loads(health.findings) if health else []}
+
+
+class FleetHealthOut(BaseModel):
+    grades: dict[str, int]
+    worst: list[HealthOut]
+
+
+@router.get("/health/cpes", response_model=FleetHealthOut, summary="CPE fleet health: counts by grade, worst first")
+def fleet_health(s: SessionDep, _: NetworkReader,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 20) -> dict[str, Any]:
+    grades = dict(s.execute(select(CpeHealth.grade, func.count()).group_by(CpeHealth.grade)).tuples().all())
+    order = {"unreachable": 0, "bad": 1, "marginal": 2, "good": 3}
+    rows = s.execute(select(CpeHealth, Cpe.serial).join(Cpe, Cpe.id == CpeHealth.cpe_id)
+                     .where(CpeHealth.grade != "good")).all()
+    rows.sort(key=lambda r: (order.get(r[0].grade, 9), r[0].cpe_id))
+    worst = [{"cpe_id": h.cpe_id, "serial": serial, "at": h.at, "grade": h.grade, "findings": json.loads(h.findings)}
+             for h, serial in rows[:limit]]
+    return {"grades": grades, "worst": worst}

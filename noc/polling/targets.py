@@ -1,0 +1,97 @@
+"""What to poll: inventory devices and CPEs turned into SNMP targets with decrypted credentials."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from collectors.snmp.auth import V3, Credentials, Target, V2c
+from noc.crypto import SecretBox
+from noc.inventory.models import Cpe, Credential, Device, Segment, SegmentMember
+
+
+@dataclass(frozen=True)
+class PollTarget:
+    """One device or CPE to poll: its identity in noc, its profile and how to reach it."""
+
+    kind: str
+    id: int
+    name: str
+    profile: str
+    target: Target
+
+
+def credentials_of(credential: Credential, box: SecretBox) -> Credentials:
+    """The SNMP credentials a stored credential row describes."""
+    secrets = box.open(credential.sealed)
+    if credential.version == "v2c":
+        return V2c(secrets["community"])
+    return V3(user=credential.v3_user or "", auth_proto=credential.auth_proto or "SHA",  # type: ignore[arg-type]
+              auth_key=secrets["auth_key"], priv_proto=credential.priv_proto,  # type: ignore[arg-type]
+              priv_key=secrets.get("priv_key"))
+
+
+def _load_credentials(session: Session, box: SecretBox) -> dict[int, Credentials]:
+    return {c.id: credentials_of(c, box) for c in session.scalars(select(Credential))}
+
+
+def segment_devices(session: Session, box: SecretBox, *, timeout: float, retries: int,
+                    shard: tuple[int, int] = (0, 1)) -> list[PollTarget]:
+    """Enabled devices that carry at least one segment member, in this worker's shard."""
+    creds = _load_credentials(session, box)
+    query = select(Device).where(Device.enabled.is_(True), Device.id.in_(select(SegmentMember.device_id)))
+    return [
+        PollTarget("device", d.id, d.name, d.profile,
+                   Target(d.address, d.port, creds.get(d.credential_id) or V2c("public"), timeout, retries))
+        for d in session.scalars(query.order_by(Device.id)) if d.id % shard[1] == shard[0]
+    ]
+
+
+def cpes(session: Session, box: SecretBox, *, timeout: float, retries: int,
+         shard: tuple[int, int] = (0, 1)) -> list[PollTarget]:
+    """Enabled CPEs with a management address, in this worker's shard."""
+    creds = _load_credentials(session, box)
+    query = select(Cpe).where(Cpe.enabled.is_(True), Cpe.address.is_not(None))
+    return [
+        PollTarget("cpe", c.id, c.serial, c.profile,
+                   Target(c.address or "", c.port, creds.get(c.credential_id) or V2c("public"), timeout, retries))
+        for c in session.scalars(query.order_by(Cpe.id)) if c.id % shard[1] == shard[0]
+    ]
+
+
+@dataclass(frozen=True)
+class MemberRef:
+    """A segment member: which device interface, which counter, which direction of which segment."""
+
+    segment_id: int
+    direction: str
+    device_id: int
+    counter: str
+    if_index: int | None
+    if_name: str | None
+
+
+@dataclass(frozen=True)
+class SegmentDef:
+    """A segment with its members and optional capacity overrides (bit/s)."""
+
+    id: int
+    name: str
+    members: tuple[MemberRef, ...]
+    capacity_bps: dict[str, float | None]
+
+
+def segment_definitions(session: Session) -> list[SegmentDef]:
+    """Every segment with members, for the utilization computation."""
+    out = []
+    for seg in session.scalars(select(Segment).order_by(Segment.id)):
+        if not seg.members:
+            continue
+        members = tuple(MemberRef(seg.id, m.direction, m.device_id, m.counter, m.if_index, m.if_name)
+                        for m in seg.members)
+        caps = {"down": seg.capacity_down_mbps, "up": seg.capacity_up_mbps}
+        out.append(SegmentDef(seg.id, seg.name, members,
+                              {d: (v * 1e6 if v is not None else None) for d, v in caps.items()}))
+    return out

@@ -1,0 +1,114 @@
+"""EmbeddedStore: write, query, last, series, field merge, retention, reopening."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from collectors.samples import Sample
+from collectors.sinks import EmbeddedStore, Sink
+
+NOW = 1_800_000_000
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[EmbeddedStore]:
+    s = EmbeddedStore(tmp_path / "series.db", clock=lambda: NOW)
+    yield s
+    s.close()
+
+
+def _iface(device: str, ifindex: int, t: int, bps: float) -> Sample:
+    return Sample("interface", (("ifindex", str(ifindex)), ("device", device)),
+                  {"in_bps": bps, "out_bps": bps / 2, "in_octets": int(bps) * 10, "valid": True}, t)
+
+
+def test_is_a_sink(store: EmbeddedStore) -> None:
+    assert isinstance(store, Sink)
+
+
+def test_query_by_tags_range_and_fields(store: EmbeddedStore) -> None:
+    samples = [_iface(d, i, NOW - 300 + 60 * k, 1000.0 * k + i) for k in range(5) for d in ("r1", "r2") for i in (1, 2)]
+    store.write(samples)
+    store.flush(timeout=10)
+
+    everything = store.query("interface", None, NOW - 3600, NOW + 1)
+    assert len(everything) == 20
+    assert [s.time for s in everything] == sorted(s.time for s in everything)
+
+    r1_1 = store.query("interface", {"device": "r1", "ifindex": "1"}, NOW - 240, NOW - 120)
+    assert [(s.time, s.fields["in_bps"]) for s in r1_1] == [(NOW - 240, 1001.0), (NOW - 180, 2001.0)]
+    assert r1_1[0].tags == (("device", "r1"), ("ifindex", "1"))
+    assert r1_1[0].fields == {"in_bps": 1001.0, "out_bps": 500.5, "in_octets": 10010, "valid": True}
+    assert isinstance(r1_1[0].fields["in_octets"], int) and isinstance(r1_1[0].fields["in_bps"], float)
+
+    only = store.query("interface", {"device": "r2"}, NOW - 3600, NOW + 1, fields=["in_bps"], limit=3)
+    assert len(only) == 3 and all(set(s.fields) == {"in_bps"} and s.tag("device") == "r2" for s in only)
+    assert store.query("interface", {"device": "r9"}, 0, NOW + 1) == []
+    assert store.query("interface", None, 0, NOW + 1, fields=["nope"]) == []
+    assert store.series("interface", {"ifindex": "2"}) == [
+        {"device": "r1", "ifindex": "2"}, {"device": "r2", "ifindex": "2"}]
+    assert store.measurements() == ["interface"]
+
+
+def test_last(store: EmbeddedStore) -> None:
+    store.write([_iface("r1", 1, NOW - 120, 1.0), _iface("r1", 1, NOW - 60, 2.0), _iface("r1", 2, NOW - 30, 3.0)])
+    store.flush(timeout=10)
+    one = store.last("interface", {"device": "r1", "ifindex": "1"})
+    assert one is not None and one.time == NOW - 60 and one.fields["in_bps"] == 2.0
+    newest = store.last("interface", {"device": "r1"})
+    assert newest is not None and newest.tag("ifindex") == "2"
+    assert store.last("interface", {"device": "zz"}) is None
+    assert store.last("segment") is None
+
+
+def test_same_series_same_second_merges_fields(store: EmbeddedStore) -> None:
+    tags = (("device", "CPE1"), ("channel", "3"))
+    store.write([Sample("cm_downstream", tags, {"power_dbmv": 1.5}, NOW)])
+    store.flush(timeout=10)
+    store.write([Sample("cm_downstream", tags, {"snr_db": 38.0, "power_dbmv": 2.0}, NOW),
+                 Sample("cm_downstream", tags, {"x": math.nan}, NOW)])
+    store.flush(timeout=10)
+    got = store.last("cm_downstream", {"device": "CPE1"})
+    assert got is not None and got.fields == {"power_dbmv": 2.0, "snr_db": 38.0}
+    assert store.stats()["samples_skipped_total"] == 1
+
+
+def test_retention_prunes_points_and_empty_series(tmp_path: Path) -> None:
+    clock = [float(NOW)]
+    store = EmbeddedStore(tmp_path / "s.db", retention_s=3600, clock=lambda: clock[0])
+    store.write([_iface("old", 1, NOW - 1800, 1.0), _iface("new", 1, NOW - 10, 2.0), _iface("new", 1, NOW - 7200, 0.0)])
+    store.flush(timeout=10)
+    assert [s.tag("device") for s in store.query("interface", None, 0, NOW + 1)] == ["old", "new"]  # 7200 s: expired
+    clock[0] = NOW + 1900
+    assert store.prune() == 1
+    assert store.series("interface") == [{"device": "new", "ifindex": "1"}]
+    stats = store.stats()
+    assert stats["points_pruned_total"] == 1 and stats["series"] == 1 and stats["db_bytes"] > 0
+    store.write([_iface("old", 1, NOW + 1890, 5.0)])  # its series was deleted; it comes back
+    store.flush(timeout=10)
+    assert store.last("interface", {"device": "old"}) is not None
+    store.close()
+
+
+def test_data_survives_reopening_and_readers_see_it(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = EmbeddedStore(path, clock=lambda: NOW)
+    store.write([_iface("r1", 1, NOW - 5, 9.0)])
+    reader = EmbeddedStore(path, read_only=True, clock=lambda: NOW)
+    store.flush(timeout=10)
+    got = reader.last("interface")
+    assert got is not None and got.fields["in_bps"] == 9.0
+    with pytest.raises(RuntimeError):
+        reader.write([_iface("r1", 1, NOW, 1.0)])
+    store.write([_iface("r1", 1, NOW - 4, 10.0)])
+    store.close()  # commits what is queued
+    reader.close()
+    with pytest.raises(RuntimeError):
+        store.write([_iface("r1", 1, NOW, 1.0)])
+    again = EmbeddedStore(path, clock=lambda: NOW)
+    assert [s.fields["in_bps"] for s in again.query("interface", None, 0, NOW + 1)] == [9.0, 10.0]
+    again.close()
