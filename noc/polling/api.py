@@ -112,7 +112,7 @@ class FleetHealthOut(BaseModel):
 @router.get("/health/cpes", response_model=FleetHealthOut, summary="CPE fleet health: counts by grade, worst first")
 def fleet_health(s: SessionDep, _: NetworkReader,
                  limit: Annotated[int, Query(ge=1, le=500)] = 20) -> dict[str, Any]:
-    grades = dict(s.execute(select(CpeHealth.grade, func.count()).group_by(CpeHealth.grade)).tuples().all())
+    grades = {g: int(n) for g, n in s.execute(select(CpeHealth.grade, func.count()).group_by(CpeHealth.grade))}
     order = {"unreachable": 0, "bad": 1, "marginal": 2, "good": 3}
     rows = s.execute(select(CpeHealth, Cpe.serial).join(Cpe, Cpe.id == CpeHealth.cpe_id)
                      .where(CpeHealth.grade != "good")).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -49,13 +50,17 @@ async def read_raw(client: SnmpClient, target: PollTarget, prof: Profile) -> dic
     return results
 
 
-async def poll(client: SnmpClient, target: PollTarget, tracker: RateTracker | None) -> PollOutcome:
-    """Poll ``target`` once; SNMP failures become the outcome's error, not exceptions."""
+async def poll(client: SnmpClient, target: PollTarget, tracker: RateTracker | None,
+               capacity_bps: Mapping[str, float] | None = None) -> PollOutcome:
+    """Poll ``target`` once; SNMP failures become the outcome's error, not exceptions.
+
+    ``capacity_bps`` (ifIndex as text → bit/s) replaces interfaces' own speed when rates are checked.
+    """
     started, at = time.perf_counter(), time.time()
     try:
         prof = profile(target.profile)
         raw = await read_raw(client, target, prof)
-        samples = decode(prof, target.name, raw, at, rates=tracker)
+        samples = decode(prof, target.name, raw, at, rates=tracker, capacity_bps=capacity_bps)
     except SnmpTimeout as exc:
         return PollOutcome(target, at, time.perf_counter() - started, error=str(exc), error_kind="timeout")
     except SnmpAuthError as exc:

@@ -28,7 +28,7 @@ from noc.inventory.models import Device
 from noc.polling.device_poll import PollOutcome, poll
 from noc.polling.models import CpeHealth, PollStatus
 from noc.polling.segments import segment_readings
-from noc.polling.targets import PollTarget, cpes, segment_definitions, segment_devices
+from noc.polling.targets import PollTarget, capacity_overrides, cpes, segment_definitions, segment_devices
 from noc.settings import Settings
 
 log = logging.getLogger("noc.polling")
@@ -92,8 +92,8 @@ class Poller:
         with self.db.session() as s:
             targets = segment_devices(s, self.box, **self._timing())
             segments = segment_definitions(s)
-            names = dict(s.execute(select(Device.id, Device.name)).tuples().all())
-        outcomes = self._run(self._poll_all(targets, self.tracker))
+            names = {row.id: row.name for row in s.execute(select(Device.id, Device.name))}
+        outcomes = self._run(self._poll_all(targets, self.tracker, capacity_overrides(segments)))
         samples = [x for o in outcomes for x in o.samples]
         readings = segment_readings(segments, names, samples, int(time.time()))
         for point in readings.points:
@@ -138,8 +138,10 @@ class Poller:
                  report.failed, report.samples, report.duration_s)
         return report
 
-    async def _poll_all(self, targets: list[PollTarget], tracker: RateTracker | None) -> list[PollOutcome]:
-        return list(await asyncio.gather(*(poll(self.client, t, tracker) for t in targets)))
+    async def _poll_all(self, targets: list[PollTarget], tracker: RateTracker | None,
+                        capacities: dict[int, dict[str, float]] | None = None) -> list[PollOutcome]:
+        caps = capacities or {}
+        return list(await asyncio.gather(*(poll(self.client, t, tracker, caps.get(t.id)) for t in targets)))
 
     def _store_status(self, session: Session, outcomes: list[PollOutcome]) -> None:
         if not outcomes:

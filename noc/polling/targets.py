@@ -95,3 +95,20 @@ def segment_definitions(session: Session) -> list[SegmentDef]:
         out.append(SegmentDef(seg.id, seg.name, members,
                               {d: (v * 1e6 if v is not None else None) for d, v in caps.items()}))
     return out
+
+
+def capacity_overrides(segments: list[SegmentDef]) -> dict[int, dict[str, float]]:
+    """Per device id, ifIndex (text) → the capacity override of the segment(s) the interface serves.
+
+    A segment's override is the ceiling its member interfaces' rates are checked against, instead of the
+    interfaces' reported speed (which CMTS channels and virtual interfaces often misreport).
+    """
+    out: dict[int, dict[str, float]] = {}
+    for segment in segments:
+        for member in segment.members:
+            cap = segment.capacity_bps.get(member.direction)
+            if cap is not None and member.if_index is not None:
+                per_device = out.setdefault(member.device_id, {})
+                key = str(member.if_index)
+                per_device[key] = max(per_device.get(key, 0.0), cap)
+    return out
