@@ -41,7 +41,9 @@ def dead_port() -> int:
 
 
 @pytest.fixture
-def poller(db: Database, settings: Settings, agent: Agent, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Poller]:
+def poller(
+    db: Database, settings: Settings, agent: Agent, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Poller]:
     settings = settings.model_copy(update={"snmp_timeout_s": 0.3, "snmp_retries": 0, "rollup_period_s": 60})
     box = SecretBox(settings.resolved_secret_key(), CREDENTIALS_PURPOSE)
     doc = {

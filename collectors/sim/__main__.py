@@ -1,0 +1,7 @@
+"""``python -m collectors.sim``."""
+
+from __future__ import annotations
+
+from collectors.sim.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,138 @@
+"""Request → response: GET, GETNEXT, GETBULK and SET semantics of RFC 3416, size limits and tooBig.
+
+``answer(agent, datagram, codec)`` is pure (no I/O), so it is used alike by the UDP transport, the tests and the
+in-process benchmark. Anything not to be answered (bad BER, SNMPv1/v3, wrong community, offline agent,
+non-request PDU) yields None: the agent stays silent, as real agents do.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from collectors.sim import ber, pysnmp_codec
+from collectors.sim.agent import Agent
+from collectors.sim.clock import Moment
+from collectors.sim.message import VERSION_2C, Codec, DecodeError, Message
+from collectors.sim.smi import END_OF_MIB_VIEW, ErrorStatus, Oid, PduType, Value, VarBind
+
+log = logging.getLogger(__name__)
+
+FAST = Codec("fast", ber.decode_message, ber.encode_message)
+PYSNMP = Codec("pysnmp", pysnmp_codec.decode_message, pysnmp_codec.encode_message)
+CODECS = {codec.name: codec for codec in (FAST, PYSNMP)}
+
+LENGTH_SLACK = 6
+"""Extra octets the three enclosing lengths (message, PDU, varbind list) can grow by up to 64 KiB."""
+
+
+def _next(agent: Agent, oid: Oid, moment: Moment) -> VarBind:
+    found = agent.mib.next(oid, moment)
+    return found if found is not None else (oid, END_OF_MIB_VIEW)
+
+
+def _bulk(agent: Agent, request: Message, moment: Moment, budget: int) -> tuple[list[bytes], bool]:
+    """Encoded GETBULK variable bindings within ``budget`` octets (whole repetitions only) and whether any
+    were left out."""
+    varbinds = request.varbinds
+    n = min(max(request.non_repeaters, 0), len(varbinds))
+    repetitions = max(request.max_repetitions, 0)
+    out: list[bytes] = []
+    size = 0
+    for oid, _ in varbinds[:n]:
+        encoded = ber.encode_varbind(*_next(agent, oid, moment))
+        size += len(encoded)
+        if size > budget:
+            return out, True
+        out.append(encoded)
+    cursors = [oid for oid, _ in varbinds[n:]]
+    if not cursors:
+        return out, False
+    for _ in range(repetitions):
+        row: list[bytes] = []
+        ended = True
+        for j, cursor in enumerate(cursors):
+            found = agent.mib.next(cursor, moment)
+            if found is None:
+                encoded = ber.encode_varbind(cursor, END_OF_MIB_VIEW)
+            else:
+                ended = False
+                cursors[j] = found[0]
+                encoded = ber.encode_varbind(*found)
+            size += len(encoded)
+            if size > budget:
+                return out, True
+            row.append(encoded)
+        out.extend(row)
+        if ended:
+            break
+    return out, False
+
+
+def _too_big(request: Message) -> Message:
+    return Message(VERSION_2C, request.community, PduType.RESPONSE, request.request_id, ErrorStatus.TOO_BIG, 0, [])
+
+
+def respond(agent: Agent, request: Message, moment: Moment, codec: Codec = FAST) -> bytes | None:
+    """The encoded response to a decoded request (already checked for version and community)."""
+    pdu = request.pdu_type
+    status, index = ErrorStatus.NO_ERROR, 0
+    limit = agent.max_response_size
+    if pdu == PduType.GET_BULK:
+        empty = Message(VERSION_2C, request.community, PduType.RESPONSE, request.request_id)
+        budget = limit - len(ber.encode_message(empty, b"")) - LENGTH_SLACK
+        encoded, overflow = _bulk(agent, request, moment, budget)
+        if (overflow and agent.bulk_too_big) or (overflow and not encoded):
+            return codec.encode(_too_big(request))
+        if codec is FAST:
+            return ber.encode_message(empty, b"".join(encoded))
+        empty.varbinds = ber.decode_message(ber.encode_message(empty, b"".join(encoded))).varbinds
+        return codec.encode(empty)
+    varbinds: list[tuple[Oid, Value]]
+    if pdu == PduType.GET:
+        varbinds = [(oid, agent.mib.get(oid, moment)) for oid, _ in request.varbinds]
+    elif pdu == PduType.GET_NEXT:
+        varbinds = [_next(agent, oid, moment) for oid, _ in request.varbinds]
+    elif pdu == PduType.SET:
+        status, index = agent.set(request.varbinds, moment)
+        varbinds = request.varbinds
+    else:
+        return None
+    response = Message(VERSION_2C, request.community, PduType.RESPONSE, request.request_id, status, index, varbinds)
+    data = codec.encode(response)
+    if len(data) > limit:
+        return codec.encode(_too_big(request))
+    return data
+
+
+def answer(agent: Agent, datagram: bytes, codec: Codec = FAST) -> bytes | None:
+    """Decode, check and answer one datagram; None means stay silent."""
+    agent.stats.requests += 1
+    try:
+        try:
+            request = codec.decode(datagram)
+        except DecodeError:
+            if codec is not FAST:
+                raise
+            request = PYSNMP.decode(datagram)  # unusual but valid BER (e.g. long-form lengths pyasn1 accepts)
+    except DecodeError:
+        agent.stats.dropped += 1
+        return None
+    if request.version != VERSION_2C or request.community != agent.community:
+        agent.stats.dropped += 1
+        return None
+    moment = agent.moment()
+    if not agent.answering(moment):
+        agent.stats.dropped += 1
+        return None
+    try:
+        data = respond(agent, request, moment, codec)
+    except Exception:  # a bug in a dynamic value must not kill the agent; answer genErr like real agents do
+        log.exception("agent %s failed on request %s", agent.name, request.request_id)
+        agent.stats.errors += 1
+        data = codec.encode(Message(VERSION_2C, request.community, PduType.RESPONSE, request.request_id,
+                                    ErrorStatus.GEN_ERR, 1 if request.varbinds else 0, request.varbinds))
+    if data is None:
+        agent.stats.dropped += 1
+    else:
+        agent.stats.answered += 1
+    return data
