@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import noc
 from noc.audit.api import router as audit_router
 from noc.auth.api import router as auth_router
+from noc.capacity.api import router as capacity_router
 from noc.crypto import SecretBox
 from noc.db import Database
 from noc.errors import field_of
@@ -134,6 +135,7 @@ def create_app(settings: Settings, database: Database | None = None, *, schedule
     api.include_router(inventory_router())
     api.include_router(audit_router)
     api.include_router(polling_router)
+    api.include_router(capacity_router)
     app.include_router(api)
 
     @app.get("/metrics", include_in_schema=False)

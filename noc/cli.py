@@ -110,13 +110,18 @@ def demo(
     reset: Annotated[bool, typer.Option("--reset", help="Delete the demo's data and start over.")] = False,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    sim_port_base: Annotated[int, typer.Option(
+        help="First UDP port of the simulated devices (CPEs from +10000); fixed when the demo data is created.")
+    ] = 20161,
 ) -> None:
-    """Run the embedded default: SQLite, a demo inventory, one token per role, the API and scheduler."""
+    """Run the embedded default: SQLite, a demo inventory, a simulated network polled live, one token per role,
+    the API and scheduler."""
     from noc import demo as demo_mod
 
     settings = Settings(data_dir=data_dir)
     with reported_errors(settings):
-        context, tokens, report = demo_mod.prepare(data_dir, reset=reset, host=host, port=port)
+        context, tokens, report = demo_mod.prepare(data_dir, reset=reset, host=host, port=port,
+                                                   device_port_base=sim_port_base)
     if report is not None:
         created = ", ".join(f"{c['created']} {kind}" for kind, c in report.counts.items())
         out.print(f"demo inventory created: {created}")
@@ -128,6 +133,8 @@ def demo(
     out.print(table)
     base = f"http://{host}:{port}"
     out.print(f"noc demo on [bold]{base}[/bold]  health {base}/api/v1/health  docs {base}/api/docs  (Ctrl-C stops)")
+    out.print(f"simulated network on 127.0.0.1 UDP {context.device_port_base}+ (devices) and "
+              f"{context.cpe_port_base}+ (CPEs); watch {base}/api/v1/capacity/now and {base}/api/v1/health/cpes")
     demo_mod.run(context)
 
 
@@ -169,6 +176,15 @@ def worker(ctx: typer.Context) -> None:
     scheduler.shutdown(wait=True)
     jobs.close()
     db.dispose()
+
+
+@app.command("sim", context_settings={"allow_extra_args": True, "ignore_unknown_options": True,
+                                       "help_option_names": []})
+def sim(ctx: typer.Context) -> None:
+    """Run the simulated network (SNMP agents on loopback); `noc sim --help` lists its options."""
+    from collectors.sim import main as sim_main
+
+    raise typer.Exit(sim_main(list(ctx.args)))
 
 
 @app.command("poll")

@@ -32,3 +32,17 @@ class SegmentRollup(Base):
     mean_bps: Mapped[float] = mapped_column(Float)
     capacity_bps: Mapped[float] = mapped_column(Float)
     points: Mapped[int] = mapped_column(Integer)
+
+
+class SegmentLatest(Base):
+    """The newest utilization point of one segment direction (what the dashboards call "now")."""
+
+    __tablename__ = "segment_latest"
+    __table_args__ = (one_of("direction", DIRECTIONS, "direction"),)
+
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True)
+    direction: Mapped[str] = mapped_column(String(4), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    utilization: Mapped[float] = mapped_column(Float)
+    bps: Mapped[float] = mapped_column(Float)
+    capacity_bps: Mapped[float] = mapped_column(Float)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from noc.capacity.models import SegmentRollup
+from noc.capacity.models import SegmentLatest, SegmentRollup
 
 DEFAULT_PERIOD_S = 300
 
@@ -93,3 +93,18 @@ def history(session: Session, segment_id: int, since: datetime, direction: str |
     if direction is not None:
         query = query.where(SegmentRollup.direction == direction)
     return list(session.scalars(query.order_by(SegmentRollup.start, SegmentRollup.direction)))
+
+
+def keep_latest(session: Session, points: list[SegmentPoint]) -> None:
+    """Remember each segment direction's newest point."""
+    if not points:
+        return
+    keys = {(p.segment_id, p.direction) for p in points}
+    existing = {(r.segment_id, r.direction): r for r in session.scalars(
+        select(SegmentLatest).where(SegmentLatest.segment_id.in_({k[0] for k in keys})))}
+    for point in points:
+        row = existing.get((point.segment_id, point.direction)) or SegmentLatest(
+            segment_id=point.segment_id, direction=point.direction)
+        row.at = datetime.fromtimestamp(point.at, UTC)
+        row.utilization, row.bps, row.capacity_bps = point.utilization, point.bps, point.capacity_bps
+        session.add(row)

@@ -38,14 +38,16 @@ def tax_number(rng: random.Random) -> str:
             return "".join(map(str, digits)) + str(0 if check == 10 else check)
 
 
-def demo_document(subscribers: int = 200, seed: int = 7) -> dict[str, list[dict[str, Any]]]:
-    """The whole demo inventory as an import document (same shape as a YAML import file)."""
+def demo_document(subscribers: int = 200, seed: int = 7, device_port_base: int = DEVICE_PORT_BASE,
+                  cpe_port_base: int = CPE_PORT_BASE) -> dict[str, list[dict[str, Any]]]:
+    """The whole demo inventory as an import document (same shape as a YAML import file); devices and CPEs
+    answer on 127.0.0.1 at consecutive ports from the two bases (the simulated network's layout)."""
     rng = random.Random(seed)
     doc: dict[str, list[dict[str, Any]]] = {
         "credentials": [{"name": "demo-v2c", "version": "v2c", "community": "noc-demo"}],
         "packages": PACKAGES,
         "devices": [
-            {"name": name, "kind": kind, "address": "127.0.0.1", "port": DEVICE_PORT_BASE + i,
+            {"name": name, "kind": kind, "address": "127.0.0.1", "port": device_port_base + i,
              "credential": "demo-v2c", "profile": "if-mib"}
             for i, (name, kind) in enumerate([("border-1", "router"), ("core-1", "router"), ("agg-1", "router"),
                                               ("cmts-1", "cmts"), ("olt-1", "olt")])
@@ -93,7 +95,7 @@ def demo_document(subscribers: int = 200, seed: int = 7) -> dict[str, list[dict[
                                  "start_date": f"20{18 + i % 7}-{1 + i % 12:02d}-01"})
         doc["cpes"].append({
             "serial": f"DEMO{i + 1:06d}", "mac": f"02:00:00:00:{(i + 1) >> 8:02x}:{(i + 1) & 0xFF:02x}",
-            "model": segment[6], "profile": segment[7], "address": "127.0.0.1", "port": CPE_PORT_BASE + i,
+            "model": segment[6], "profile": segment[7], "address": "127.0.0.1", "port": cpe_port_base + i,
             "credential": "demo-v2c", "subscriber": number, "segment": segment[0],
         })
     return doc

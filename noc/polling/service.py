@@ -21,7 +21,7 @@ from collectors.snmp.client import SnmpClient
 from collectors.snmp.counters import RateTracker
 from collectors.snmp.health import Grade, HealthPolicy, load_health, worst
 from noc import metrics
-from noc.capacity.rollups import RollupBuffer, store
+from noc.capacity.rollups import RollupBuffer, keep_latest, store
 from noc.crypto import SecretBox
 from noc.db import Database
 from noc.inventory.models import Device
@@ -101,6 +101,7 @@ class Poller:
         self.sink.write(samples + readings.samples)
         with self.db.session() as s:
             self._store_status(s, outcomes)
+            keep_latest(s, readings.points)
             report.rollups_stored = store(s, self.rollups.close(int(time.time())))
         metrics.ROLLUPS_STORED.inc(report.rollups_stored)
         for reason, n in readings.withheld.items():

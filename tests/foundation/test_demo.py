@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -16,10 +18,30 @@ import pytest
 from tests.conftest import free_port
 
 
+def free_udp_base() -> int:
+    """A first port for the simulated devices whose 5 device and 200 CPE ports (+10000) are free now."""
+    for _ in range(50):
+        base = random.randrange(21000, 29000, 10)
+        socks = []
+        try:
+            for p in [*range(base, base + 5), *range(base + 10000, base + 10200)]:
+                s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    pytest.fail("no free UDP port range for the simulated network")
+
+
 def start_demo(data_dir: Path, port: int, *extra: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")}
     return subprocess.Popen(
-        [sys.executable, "-m", "noc", "demo", "--data-dir", str(data_dir), "--port", str(port), *extra],
+        [sys.executable, "-m", "noc", "demo", "--data-dir", str(data_dir), "--port", str(port),
+         "--sim-port-base", str(free_udp_base()), *extra],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
 
@@ -79,3 +101,34 @@ def test_demo_serves_within_15_s_with_role_tokens_and_stops_cleanly(tmp_path: Pa
     finally:
         code, out = stop(proc)
     assert code == 0 and "demo inventory created" not in out
+
+
+@pytest.mark.slow
+def test_demo_shows_utilization_moving_and_cpe_health_within_a_minute(tmp_path: Path) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    proc = start_demo(tmp_path / ".noc-demo", port)
+    started = time.monotonic()
+    try:
+        wait_healthy(base, proc, 15)
+        token = json.loads((tmp_path / ".noc-demo" / "tokens.json").read_text())["noc_engineer"]
+        headers = {"Authorization": f"Bearer {token}"}
+        seen: dict[str, list[float]] = {}
+        grades: dict[str, int] = {}
+        while time.monotonic() - started < 60:
+            for segment in httpx.get(f"{base}/api/v1/capacity/now", headers=headers).json():
+                if segment["down"] is not None:
+                    values = seen.setdefault(segment["name"], [])
+                    if not values or values[-1] != segment["down"]["utilization"]:
+                        values.append(segment["down"]["utilization"])
+            grades = httpx.get(f"{base}/api/v1/health/cpes", headers=headers).json()["grades"]
+            if len(seen) == 7 and all(len(v) >= 2 for v in seen.values()) and sum(grades.values()) == 200:
+                break
+            time.sleep(2)
+        elapsed = time.monotonic() - started
+    finally:
+        stop(proc)
+    assert len(seen) == 7, seen
+    assert all(len(v) >= 2 and all(0 < x < 1 for x in v) for v in seen.values()), seen  # moving, below 100 %
+    assert sum(grades.values()) == 200 and grades.get("bad", 0) >= 1 and grades.get("unreachable", 0) >= 1
+    assert elapsed < 60

@@ -1,8 +1,8 @@
-"""polling status, CPE health, segment rollups
+"""polling and capacity: poll status, CPE health, segment rollups
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-23 14:43:43.458868
+Create Date: 2026-11-23 14:54:01.724075
 """
 
 from __future__ import annotations
@@ -31,6 +31,20 @@ def upgrade() -> None:
         sa.Column("last_ok_at", noc.db.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("target_kind IN ('device', 'cpe')", name=op.f("ck_poll_status_target_kind")),
         sa.PrimaryKeyConstraint("target_kind", "target_id", name=op.f("pk_poll_status")),
+    )
+    op.create_table(
+        "segment_latest",
+        sa.Column("segment_id", sa.Integer(), nullable=False),
+        sa.Column("direction", sa.String(length=4), nullable=False),
+        sa.Column("at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("utilization", sa.Float(), nullable=False),
+        sa.Column("bps", sa.Float(), nullable=False),
+        sa.Column("capacity_bps", sa.Float(), nullable=False),
+        sa.CheckConstraint("direction IN ('down', 'up')", name=op.f("ck_segment_latest_direction")),
+        sa.ForeignKeyConstraint(
+            ["segment_id"], ["segments.id"], name=op.f("fk_segment_latest_segment_id_segments"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("segment_id", "direction", name=op.f("pk_segment_latest")),
     )
     op.create_table(
         "segment_rollups",
@@ -81,4 +95,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_segment_rollups_segment_id"))
 
     op.drop_table("segment_rollups")
+    op.drop_table("segment_latest")
     op.drop_table("poll_status")
