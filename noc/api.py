@@ -17,6 +17,9 @@ import noc
 from noc.audit.api import router as audit_router
 from noc.auth.api import router as auth_router
 from noc.capacity.api import router as capacity_router
+from noc.capacity.events import webhook_events
+from noc.capacity.rules import load_rules
+from noc.capacity.tickets_api import router as tickets_router
 from noc.crypto import SecretBox
 from noc.db import Database
 from noc.errors import field_of
@@ -24,6 +27,7 @@ from noc.http import ApiError, error_body
 from noc.inventory.api import inventory_router
 from noc.inventory.service import CREDENTIALS_PURPOSE, InventoryError, NotFoundError
 from noc.jobs import JobContext, build_scheduler, describe
+from noc.maintenance.api import router as maintenance_router
 from noc.metrics import exposition
 from noc.polling.api import router as polling_router
 from noc.settings import Settings
@@ -128,6 +132,8 @@ def create_app(settings: Settings, database: Database | None = None, *, schedule
     app.state.settings = settings
     app.state.secret_box = SecretBox(settings.resolved_secret_key(), CREDENTIALS_PURPOSE)
     app.state.scheduler = None
+    app.state.capacity_rules = load_rules(settings.capacity_rules_file)
+    app.state.ticket_events = webhook_events(settings.ticket_webhook_url)
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
     api.include_router(health_router())
@@ -136,6 +142,8 @@ def create_app(settings: Settings, database: Database | None = None, *, schedule
     api.include_router(audit_router)
     api.include_router(polling_router)
     api.include_router(capacity_router)
+    api.include_router(tickets_router)
+    api.include_router(maintenance_router)
     app.include_router(api)
 
     @app.get("/metrics", include_in_schema=False)

@@ -58,7 +58,21 @@ def polling_jobs(scheduler: BackgroundScheduler, ctx: JobContext) -> None:
     add_polling_jobs(scheduler, ctx)
 
 
-JOB_PROVIDERS: list[JobProvider] = [core_jobs, polling_jobs]
+def capacity_jobs(scheduler: BackgroundScheduler, ctx: JobContext) -> None:
+    """The 70 % rules (see noc.capacity)."""
+    from noc.capacity.jobs import add_capacity_jobs
+
+    add_capacity_jobs(scheduler, ctx)
+
+
+def outbox_jobs(scheduler: BackgroundScheduler, ctx: JobContext) -> None:
+    """Delivery of everything noc sends out (see noc.outbox)."""
+    from noc.outbox.jobs import add_outbox_jobs
+
+    add_outbox_jobs(scheduler, ctx)
+
+
+JOB_PROVIDERS: list[JobProvider] = [core_jobs, polling_jobs, capacity_jobs, outbox_jobs]
 """Each capability adds a function that adds its jobs (poll cycles, rule evaluation, dispatch, ...)."""
 
 

@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     poll_shard: str = Field("0/1", pattern=r"^\d+/[1-9]\d*$",
                             description="This worker's share of the CPEs, `i/n` (segments are polled by shard 0).")
 
+    ticket_webhook_url: str | None = Field(None, description="URL that receives upgrade-ticket events (JSON POST).")
+    ticket_webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key signing webhook bodies.")
+    capacity_rules_file: Path | None = Field(None, description="YAML of capacity rules per segment kind "
+                                             "(default: the built-in 70 % rules).")
+
     def shard(self) -> tuple[int, int]:
         """``poll_shard`` as (index, count)."""
         index, count = (int(part) for part in self.poll_shard.split("/"))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     Date,
@@ -14,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -147,6 +150,7 @@ class Segment(Timestamps, Base):
     capacity_down_mbps: Mapped[float | None] = mapped_column(Float)
     capacity_up_mbps: Mapped[float | None] = mapped_column(Float)
     description: Mapped[str] = mapped_column(Text, default="")
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     members: Mapped[list[SegmentMember]] = relationship(
         cascade="all, delete-orphan", order_by="SegmentMember.id", lazy="selectin"
     )

@@ -242,7 +242,18 @@ class SegmentIn(InventoryInput):
     capacity_down_mbps: Mbps | None = None
     capacity_up_mbps: Mbps | None = None
     description: Annotated[str, StringConstraints(max_length=2000)] = ""
+    rules: dict[str, Any] = Field(default_factory=dict)
     members: list[MemberIn] | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        from noc.capacity.rules import rules_for  # capacity rules are data checked against their schema
+
+        try:
+            rules_for(self.kind, self.rules)
+        except ValueError as exc:
+            raise ValueError(f"rules: {exc}") from None
+        return self
 
 
 class CpeIn(InventoryInput):

@@ -1,0 +1,1 @@
+"""Planned maintenance windows: which segments, when, why; capacity reads them to suppress tickets."""

@@ -1,0 +1,192 @@
+"""Queueing messages in the caller's transaction and dispatching them with retries (at-least-once)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from noc.db import Database, utcnow
+from noc.outbox.models import OutboxMessage, safe_destination
+
+log = logging.getLogger("noc.outbox")
+
+MAX_ERROR_CHARS = 500
+
+
+class SendError(Exception):
+    """A failed delivery; ``retryable`` says whether trying again later may succeed.
+
+    ``message`` must not contain secrets (it is stored and logged); ``retry_after`` is the receiver's
+    requested wait in seconds, if it gave one.
+    """
+
+    def __init__(self, retryable: bool, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.message = message
+        self.retry_after = retry_after
+
+
+Sender = Callable[[OutboxMessage], None]
+"""Delivers one message; returns on success, raises :class:`SendError` on failure."""
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"payload value of type {type(value).__name__} is not JSON serializable")
+
+
+def enqueue(session: Session, channel: str, destination: str, payload: dict[str, Any],
+            idempotency_key: str) -> OutboxMessage:
+    """Queue a message in the caller's transaction; a key already queued returns the existing row unchanged."""
+    if not channel or not destination or not idempotency_key:
+        raise ValueError("channel, destination and idempotency_key must not be empty")
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=_json_default)
+    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key))
+    if existing is None:
+        message = OutboxMessage(channel=channel, destination=destination, payload=body,
+                                idempotency_key=idempotency_key, state="pending", attempts=0, next_attempt_at=utcnow())
+        try:
+            with session.begin_nested():  # a concurrent enqueue of the same key must not abort the caller
+                session.add(message)
+        except IntegrityError:
+            existing = session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key))
+            if existing is None:
+                raise
+        else:
+            log.debug("outbox %d queued: %s to %s", message.id, channel, safe_destination(destination))
+            return message
+    if (existing.channel, existing.destination, existing.payload) != (channel, destination, body):
+        log.warning("outbox key %r already queued as message %d with other content; kept the first",
+                    idempotency_key, existing.id)
+    return existing
+
+
+def requeue(session: Session, message_id: int) -> bool:
+    """Give a dead message a fresh set of attempts, due now; False when there is no such dead message."""
+    return session.scalar(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.state == "dead")
+        .values(state="pending", attempts=0, next_attempt_at=utcnow())
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ) is not None
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch run did."""
+
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+
+
+class Dispatcher:
+    """Sends due messages through the sender of their channel; several dispatchers may run at once.
+
+    A message is claimed before it is sent by moving its ``next_attempt_at`` forward by ``lease_s``,
+    conditional on the value the dispatcher read: of two dispatchers only one claim succeeds. A dispatcher
+    that dies mid-send leaves the claim to expire, after which the message is due again (at-least-once),
+    so ``lease_s`` must exceed the longest send. Messages of channels without a sender here are left alone.
+    """
+
+    def __init__(self, db: Database, senders: Mapping[str, Sender], *, max_attempts: int = 8,
+                 base_backoff_s: float = 5.0, max_backoff_s: float = 3600.0, batch: int = 100,
+                 lease_s: float = 300.0) -> None:
+        if max_attempts < 1 or batch < 1 or base_backoff_s <= 0 or max_backoff_s < base_backoff_s or lease_s <= 0:
+            raise ValueError("invalid dispatcher limits")
+        self.db = db
+        self.senders = dict(senders)
+        self.max_attempts = max_attempts
+        self.base_backoff_s = base_backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.batch = batch
+        self.lease = timedelta(seconds=lease_s)
+        self._random = random.Random()
+
+    def run_once(self, now: datetime | None = None) -> DispatchReport:
+        """Send every message due at ``now`` (default: the current time), up to ``batch`` of them."""
+        clock: Callable[[], datetime] = (lambda: now) if now is not None else utcnow
+        report = DispatchReport()
+        with self.db.session() as s:
+            due = s.execute(
+                select(OutboxMessage.id, OutboxMessage.next_attempt_at)
+                .where(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at <= clock(),
+                       OutboxMessage.channel.in_(self.senders))
+                .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+                .limit(self.batch)
+            ).all()
+        for message_id, seen_at in due:
+            message = self._claim(message_id, seen_at, clock())
+            if message is not None:
+                self._deliver(message, clock, report)
+        return report
+
+    def _claim(self, message_id: int, seen_at: datetime, now: datetime) -> OutboxMessage | None:
+        with self.db.session() as s:
+            return s.scalars(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id, OutboxMessage.state == "pending",
+                       OutboxMessage.next_attempt_at == seen_at)
+                .values(next_attempt_at=now + self.lease, attempts=OutboxMessage.attempts + 1)
+                .returning(OutboxMessage)
+            ).one_or_none()
+
+    def _deliver(self, message: OutboxMessage, clock: Callable[[], datetime], report: DispatchReport) -> None:
+        where = safe_destination(message.destination)
+        try:
+            self.senders[message.channel](message)
+        except SendError as exc:
+            error = exc
+        except Exception as exc:  # a sender bug must not stop the other messages
+            log.error("outbox %d: %s sender failed unexpectedly", message.id, message.channel, exc_info=True)
+            error = SendError(True, f"unexpected {type(exc).__name__}")
+        else:
+            self._finish(message, state="sent", sent_at=clock(), last_error=None)
+            report.sent += 1
+            log.info("outbox %d sent: %s to %s (attempt %d)", message.id, message.channel, where, message.attempts)
+            return
+        text = error.message.replace(message.destination, where)[:MAX_ERROR_CHARS]
+        if not error.retryable or message.attempts >= self.max_attempts:
+            self._finish(message, state="dead", last_error=text)
+            report.dead += 1
+            log.error("outbox %d dead after %d attempt(s): %s to %s: %s", message.id, message.attempts,
+                      message.channel, where, text)
+            return
+        delay = self.backoff_s(message.attempts, error.retry_after)
+        self._finish(message, next_attempt_at=clock() + timedelta(seconds=delay), last_error=text)
+        report.retried += 1
+        log.warning("outbox %d attempt %d failed: %s to %s: %s; next try in %.0f s", message.id,
+                    message.attempts, message.channel, where, text, delay)
+
+    def backoff_s(self, attempts: int, retry_after: float | None = None) -> float:
+        """Seconds to wait after ``attempts`` failures: doubling from the base, jittered to 50–100 %, capped."""
+        delay = min(self.max_backoff_s, self.base_backoff_s * 2 ** (attempts - 1))
+        delay *= 0.5 + self._random.random() / 2
+        return min(self.max_backoff_s, max(delay, retry_after or 0.0))
+
+    def _finish(self, message: OutboxMessage, **values: Any) -> None:
+        # A failure is recorded only while our claim holds (if it expired and another dispatcher took the
+        # message over, that one's outcome counts); a success always: the receiver has the message.
+        if values.get("state") == "sent":
+            guard = OutboxMessage.state != "sent"
+        else:
+            guard = and_(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at == message.next_attempt_at)
+        with self.db.session() as s:
+            s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message.id, guard)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
