@@ -104,7 +104,9 @@ def test_demo_serves_within_15_s_with_role_tokens_and_stops_cleanly(tmp_path: Pa
 
 
 @pytest.mark.slow
-def test_demo_shows_utilization_moving_and_cpe_health_within_a_minute(tmp_path: Path) -> None:
+def test_demo_shows_live_network_and_raises_one_ticket_for_the_climbing_segment(tmp_path: Path) -> None:
+    """Within a minute: utilization moving on all 7 segments and CPE health for all 200 CPEs.
+    Within 5 minutes: exactly one open upgrade ticket, for sg-maribor-1, with evidence and a chart."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     proc = start_demo(tmp_path / ".noc-demo", port)
@@ -125,10 +127,22 @@ def test_demo_shows_utilization_moving_and_cpe_health_within_a_minute(tmp_path: 
             if len(seen) == 7 and all(len(v) >= 2 for v in seen.values()) and sum(grades.values()) == 200:
                 break
             time.sleep(2)
-        elapsed = time.monotonic() - started
+        live_after = time.monotonic() - started
+        tickets: list[dict[str, object]] = []
+        while time.monotonic() - started < 300 and not tickets:
+            tickets = httpx.get(f"{base}/api/v1/tickets?active=true", headers=headers).json()["items"]
+            time.sleep(5)
+        ticket_after = time.monotonic() - started
+        time.sleep(35)  # one more evaluation: the breach goes on, still one ticket
+        tickets = httpx.get(f"{base}/api/v1/tickets?active=true", headers=headers).json()["items"]
+        chart = httpx.get(f"{base}{tickets[0]['chart']}", headers=headers) if tickets else None
     finally:
         stop(proc)
     assert len(seen) == 7, seen
     assert all(len(v) >= 2 and all(0 < x < 1 for x in v) for v in seen.values()), seen  # moving, below 100 %
     assert sum(grades.values()) == 200 and grades.get("bad", 0) >= 1 and grades.get("unreachable", 0) >= 1
-    assert elapsed < 60
+    assert live_after < 60
+    assert ticket_after < 300, "no ticket within 5 minutes"
+    assert [(t["segment"], t["rule"], t["state"]) for t in tickets] == [("sg-maribor-1", "sustained", "open")]
+    assert len(tickets[0]["evidence"]) >= 3  # type: ignore[arg-type]
+    assert chart is not None and chart.status_code == 200 and "70 % upgrade threshold" in chart.text
