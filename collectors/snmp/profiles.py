@@ -340,6 +340,19 @@ class Profile(StrictModel):
                 raise ValueError(f"uptime: {self.uptime!r} is not a readable TimeTicks scalar of this profile")
         return self
 
+    def schema(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+        """What this profile writes: measurement → (tag names, field names), rate fields and flags included."""
+        out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        for plan in [*self._ix.scalar_plans, *self._ix.plans]:
+            fields: list[str] = list(out.get(plan.measurement, ((), ()))[1])
+            for column in plan.primaries:
+                if column.field:
+                    fields.append(column.field)
+                if column.rate:
+                    fields += [column.rate.field, f"{column.rate.field}_valid"]
+            out[plan.measurement] = (("device", *plan.index), tuple(dict.fromkeys(fields)))
+        return out
+
     def model_post_init(self, context: Any, /) -> None:
         ix = _Index(objects={o.name: o for o in [*self.scalars, *(c for t in self.tables for c in t.columns)]})
         measurements = dict.fromkeys(s.measurement for s in self.scalars)
