@@ -9,7 +9,8 @@ from typing import Any, Protocol
 
 from collectors.sim.clock import Clock, Moment, RealClock, Timeline
 from collectors.sim.mib import Mib
-from collectors.sim.smi import ErrorStatus, Oid, Value, VarBind
+from collectors.sim.smi import Oid, Value, VarBind
+from collectors.snmp.ber import ErrorStatus
 
 UDP_MAX_PAYLOAD = 65507
 

@@ -16,8 +16,9 @@ from collectors.sim.config import ModemConfig
 from collectors.sim.counters import RateCounter
 from collectors.sim.ifmib import MASK32, MASK64, Interface, add_interfaces, add_system, mac_bytes
 from collectors.sim.mib import Dynamic
-from collectors.sim.smi import Counter32, Counter64, Gauge32, Oid, Value
+from collectors.sim.smi import Oid, Value
 from collectors.sim.traffic import OctetCounter, daily
+from collectors.snmp.values import Counter32, Counter64, Gauge32
 
 if TYPE_CHECKING:
     from collectors.sim.wifi import Wifi

@@ -9,8 +9,9 @@ from typing import cast
 from collectors.sim.agent import Agent
 from collectors.sim.clock import Moment
 from collectors.sim.mib import Dynamic, Mib
-from collectors.sim.smi import Counter32, Counter64, Gauge32, ObjectId, Oid, TimeTicks, Value
+from collectors.sim.smi import Oid, Value
 from collectors.sim.traffic import OctetCounter
+from collectors.snmp.values import Counter32, Counter64, Gauge32, ObjectId, TimeTicks
 
 SYSTEM: Oid = (1, 3, 6, 1, 2, 1, 1)
 SYS_UPTIME: Oid = (*SYSTEM, 3, 0)

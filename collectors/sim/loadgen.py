@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
 
-from collectors.sim import ber
-from collectors.sim.message import VERSION_2C, Message
-from collectors.sim.smi import NULL, PduType, VarBind, parse_oid
+from collectors.sim.message import VERSION_2C, Message, encode_message
+from collectors.sim.smi import VarBind
+from collectors.snmp.ber import PduType, parse_oid
+from collectors.snmp.values import NULL
 
 DEFAULT_OIDS = ("1.3.6.1.2.1.1.3.0", "1.3.6.1.2.1.2.2.1.10.1", "1.3.6.1.2.1.2.2.1.16.1",
                 "1.3.6.1.2.1.31.1.1.1.6.1", "1.3.6.1.2.1.31.1.1.1.10.1")
@@ -73,7 +74,7 @@ class _Client(asyncio.DatagramProtocol):
 def requests(community: str, oids: tuple[str, ...], count: int = 256) -> list[bytes]:
     """Pre-encoded GET requests with distinct request ids."""
     varbinds: list[VarBind] = [(parse_oid(o), NULL) for o in oids]
-    return [ber.encode_message(Message(VERSION_2C, community.encode(), PduType.GET, 1000 + i, 0, 0, varbinds))
+    return [encode_message(Message(VERSION_2C, community.encode(), PduType.GET, 1000 + i, 0, 0, varbinds))
             for i in range(count)]
 
 

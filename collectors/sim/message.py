@@ -1,4 +1,5 @@
-"""An SNMPv2c message as plain data, and the interface both codecs (``ber`` and ``pysnmp_codec``) implement."""
+"""An SNMP message as the simulator handles it, and the interface of its two codecs: ``FAST`` (here, on
+:mod:`collectors.snmp.ber`) and ``pysnmp_codec.PYSNMP``. Both raise ``BerError`` on what they cannot decode."""
 
 from __future__ import annotations
 
@@ -6,10 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from collectors.sim.smi import VarBind
-
-
-class DecodeError(ValueError):
-    """The datagram is not a well-formed SNMP message the simulator understands (it is dropped)."""
+from collectors.snmp import ber
 
 
 @dataclass(slots=True)
@@ -44,3 +42,22 @@ class Codec:
 
 VERSION_1 = 0
 VERSION_2C = 1
+
+
+def decode_message(data: bytes) -> Message:
+    """Parse a v1/v2c message (any PDU type) with ``collectors.snmp.ber``; OIDs as tuples of arcs."""
+    version, community, pdu = ber.decode_community_message(data, ber.decode_oid_arcs)
+    return Message(version, community, pdu.tag, pdu.request_id, pdu.error_status, pdu.error_index, pdu.varbinds)
+
+
+def encode_message(msg: Message, varbinds: bytes | None = None) -> bytes:
+    """A whole message; ``varbinds`` may carry already encoded variable bindings (``ber.encode_varbind``,
+    concatenated)."""
+    if varbinds is None:
+        varbinds = b"".join([ber.encode_varbind(oid, value) for oid, value in msg.varbinds])
+    varbind_list = ber.tlv(ber.TAG_SEQUENCE, varbinds)
+    pdu = ber.encode_pdu(msg.pdu_type, msg.request_id, varbind_list, msg.error_status, msg.error_index)
+    return ber.encode_community_message(msg.version, msg.community, pdu)
+
+
+FAST = Codec("fast", decode_message, encode_message)

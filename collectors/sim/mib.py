@@ -6,7 +6,8 @@ from bisect import bisect_left, bisect_right, insort
 from collections.abc import Callable, Iterator
 
 from collectors.sim.clock import Moment
-from collectors.sim.smi import NO_SUCH_INSTANCE, NO_SUCH_OBJECT, Oid, Value
+from collectors.sim.smi import Oid, Value
+from collectors.snmp.values import NO_SUCH_INSTANCE, NO_SUCH_OBJECT
 
 Dynamic = Callable[[Moment], Value]
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 
-from collectors.sim import ber, pysnmp_codec
 from collectors.sim.agent import Agent
 from collectors.sim.clock import Moment
-from collectors.sim.message import VERSION_2C, Codec, DecodeError, Message
-from collectors.sim.smi import END_OF_MIB_VIEW, ErrorStatus, Oid, PduType, Value, VarBind
+from collectors.sim.message import FAST, VERSION_2C, Codec, Message, decode_message, encode_message
+from collectors.sim.pysnmp_codec import PYSNMP
+from collectors.sim.smi import Oid, Value, VarBind
+from collectors.snmp.ber import BerError, ErrorStatus, PduType, encode_varbind
+from collectors.snmp.values import END_OF_MIB_VIEW
 
 log = logging.getLogger(__name__)
 
-FAST = Codec("fast", ber.decode_message, ber.encode_message)
-PYSNMP = Codec("pysnmp", pysnmp_codec.decode_message, pysnmp_codec.encode_message)
 CODECS = {codec.name: codec for codec in (FAST, PYSNMP)}
 
 LENGTH_SLACK = 6
@@ -39,7 +39,7 @@ def _bulk(agent: Agent, request: Message, moment: Moment, budget: int) -> tuple[
     out: list[bytes] = []
     size = 0
     for oid, _ in varbinds[:n]:
-        encoded = ber.encode_varbind(*_next(agent, oid, moment))
+        encoded = encode_varbind(*_next(agent, oid, moment))
         size += len(encoded)
         if size > budget:
             return out, True
@@ -53,11 +53,11 @@ def _bulk(agent: Agent, request: Message, moment: Moment, budget: int) -> tuple[
         for j, cursor in enumerate(cursors):
             found = agent.mib.next(cursor, moment)
             if found is None:
-                encoded = ber.encode_varbind(cursor, END_OF_MIB_VIEW)
+                encoded = encode_varbind(cursor, END_OF_MIB_VIEW)
             else:
                 ended = False
                 cursors[j] = found[0]
-                encoded = ber.encode_varbind(*found)
+                encoded = encode_varbind(*found)
             size += len(encoded)
             if size > budget:
                 return out, True
@@ -79,13 +79,13 @@ def respond(agent: Agent, request: Message, moment: Moment, codec: Codec = FAST)
     limit = agent.max_response_size
     if pdu == PduType.GET_BULK:
         empty = Message(VERSION_2C, request.community, PduType.RESPONSE, request.request_id)
-        budget = limit - len(ber.encode_message(empty, b"")) - LENGTH_SLACK
+        budget = limit - len(encode_message(empty, b"")) - LENGTH_SLACK
         encoded, overflow = _bulk(agent, request, moment, budget)
         if (overflow and agent.bulk_too_big) or (overflow and not encoded):
             return codec.encode(_too_big(request))
         if codec is FAST:
-            return ber.encode_message(empty, b"".join(encoded))
-        empty.varbinds = ber.decode_message(ber.encode_message(empty, b"".join(encoded))).varbinds
+            return encode_message(empty, b"".join(encoded))
+        empty.varbinds = decode_message(encode_message(empty, b"".join(encoded))).varbinds
         return codec.encode(empty)
     varbinds: list[tuple[Oid, Value]]
     if pdu == PduType.GET:
@@ -110,11 +110,11 @@ def answer(agent: Agent, datagram: bytes, codec: Codec = FAST) -> bytes | None:
     try:
         try:
             request = codec.decode(datagram)
-        except DecodeError:
+        except BerError:
             if codec is not FAST:
                 raise
             request = PYSNMP.decode(datagram)  # unusual but valid BER (e.g. long-form lengths pyasn1 accepts)
-    except DecodeError:
+    except BerError:
         agent.stats.dropped += 1
         return None
     if request.version != VERSION_2C or request.community != agent.community:

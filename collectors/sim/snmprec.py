@@ -16,51 +16,45 @@ from pathlib import Path
 
 from collectors.sim.agent import Agent, SetFailure, SetItem
 from collectors.sim.clock import Moment
-from collectors.sim.smi import (
-    END_OF_MIB_VIEW,
-    NO_SUCH_INSTANCE,
-    NO_SUCH_OBJECT,
-    NULL,
-    Counter32,
-    Counter64,
+from collectors.sim.smi import Value, VarBind, same_kind
+from collectors.snmp.ber import (
+    SPECIAL_TAGS,
+    TAG_IPADDRESS,
+    TAG_OCTETS,
+    TAG_OID,
+    TAG_TYPES,
     ErrorStatus,
-    Gauge32,
-    IpAddress,
-    ObjectId,
     Oid,
-    Opaque,
-    Special,
-    TimeTicks,
-    Value,
-    VarBind,
     format_oid,
+    normalize_oid,
     parse_oid,
-    same_kind,
+    tag_of,
 )
+from collectors.snmp.values import IpAddress, ObjectId, Special
 
 
 class SnmprecError(ValueError):
     """A line of a recording cannot be read."""
 
 
-_PARSERS: dict[int, Callable[[bytes], Value]] = {
-    2: lambda raw: int(raw),
-    4: bytes,
-    5: lambda raw: NULL,
-    6: lambda raw: ObjectId(".".join(map(str, parse_oid(raw.decode("ascii"))))),
-    64: lambda raw: IpAddress(".".join(str(int(p)) for p in raw.decode("ascii").split("."))),
-    65: lambda raw: Counter32(int(raw)),
-    66: lambda raw: Gauge32(int(raw)),
-    67: lambda raw: TimeTicks(int(raw)),
-    68: Opaque,
-    70: lambda raw: Counter64(int(raw)),
-    128: lambda raw: NO_SUCH_OBJECT,
-    129: lambda raw: NO_SUCH_INSTANCE,
-    130: lambda raw: END_OF_MIB_VIEW,
+_TEXT_PARSERS: dict[int, Callable[[bytes], Value]] = {
+    TAG_OID: lambda raw: ObjectId(normalize_oid(raw.decode("ascii"))),
+    TAG_IPADDRESS: lambda raw: IpAddress(".".join(str(int(p)) for p in raw.decode("ascii").split("."))),
 }
-_TAGS: dict[type, int] = {int: 2, bytes: 4, str: 4, ObjectId: 6, IpAddress: 64, Counter32: 65, Gauge32: 66,
-                          TimeTicks: 67, Opaque: 68, Counter64: 70}
-_SPECIAL_TAGS = {NULL.tag: 5, NO_SUCH_OBJECT.tag: 128, NO_SUCH_INSTANCE.tag: 129, END_OF_MIB_VIEW.tag: 130}
+
+
+def _value(tag: int, raw: bytes) -> Value:
+    """A value from its tag (the BER tag, in decimal) and its (unescaped) text."""
+    if tag in SPECIAL_TAGS:
+        return SPECIAL_TAGS[tag]
+    if tag in _TEXT_PARSERS:
+        return _TEXT_PARSERS[tag](raw)
+    kind = TAG_TYPES.get(tag)
+    if kind is None:
+        raise SnmprecError(f"unknown tag {tag}")
+    return kind(raw) if issubclass(kind, bytes) else kind(int(raw))
+
+
 _ESCAPE = re.compile(rb"\\(x[0-9a-fA-F]{2}|.)", re.S)
 _ESCAPES = {b"\\": b"\\", b"'": b"'", b'"': b'"', b"a": b"\a", b"b": b"\b", b"f": b"\f", b"n": b"\n",
             b"r": b"\r", b"t": b"\t", b"v": b"\v"}
@@ -105,10 +99,7 @@ def parse_snmprec(data: bytes) -> Recording:
                 raw = bytes.fromhex(raw.decode("ascii"))
             elif encoding == b"e":
                 raw = _unescape(raw)
-            parser = _PARSERS.get(tag)
-            if parser is None:
-                raise SnmprecError(f"unknown tag {tag}")
-            recording.records.append((parse_oid(oid_text.decode("ascii")), parser(raw)))
+            recording.records.append((parse_oid(oid_text.decode("ascii")), _value(tag, raw)))
         except (ValueError, UnicodeDecodeError) as exc:
             raise SnmprecError(f"line {number}: {exc}") from exc
     return recording
@@ -129,13 +120,11 @@ def format_snmprec(records: Iterable[VarBind]) -> str:
     """Records as ``.snmprec`` text (sorted by OID; non-printable octets hex-encoded with tag ``4x``)."""
     lines = []
     for oid, value in sorted(records, key=lambda r: r[0]):
+        tag = tag_of(value)
         if isinstance(value, Special):
-            lines.append(f"{format_oid(oid)}|{_SPECIAL_TAGS[value.tag]}|")
+            lines.append(f"{format_oid(oid)}|{tag}|")
             continue
-        tag = _TAGS.get(type(value))
-        if tag is None:
-            tag = next(t for kind, t in _TAGS.items() if isinstance(value, kind))
-        if isinstance(value, str) and tag == 4:
+        if isinstance(value, str) and tag == TAG_OCTETS:
             value = value.encode()
         if isinstance(value, bytes):
             text = value.decode("ascii") if _printable(value) else None

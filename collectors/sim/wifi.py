@@ -20,7 +20,9 @@ from typing import cast
 from collectors.sim.agent import Agent, SetFailure, SetItem
 from collectors.sim.clock import Moment
 from collectors.sim.config import WifiConfig
-from collectors.sim.smi import ErrorStatus, Gauge32, Oid, Value
+from collectors.sim.smi import Oid, Value
+from collectors.snmp.ber import ErrorStatus
+from collectors.snmp.values import Gauge32
 
 WIFI: Oid = (1, 3, 6, 1, 4, 1, 4491, 2, 5, 1)
 OBJECTS: Oid = (*WIFI, 1)  # clabWIFIObjects

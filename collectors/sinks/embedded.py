@@ -16,11 +16,11 @@ import logging
 import sqlite3
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from collectors.samples import FieldValue, Sample
+from collectors.sinks.batching import BatchWriter
 from collectors.sinks.lineproto import clean_fields
 
 log = logging.getLogger(__name__)
@@ -70,8 +70,12 @@ def _series_filter(measurement: str, tags: Mapping[str, str] | None) -> tuple[st
     return sql, params
 
 
-class EmbeddedStore:
+class EmbeddedStore(BatchWriter[Sample]):
     """Series in a SQLite file: a Sink, plus ``query``, ``last`` and ``series`` for readers."""
+
+    label = "embedded store"
+    unit = "samples"
+    logger = log
 
     def __init__(
         self,
@@ -85,11 +89,14 @@ class EmbeddedStore:
         read_only: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__(
+            batch_size=batch_size,
+            flush_interval=flush_interval,
+            max_queue_points=max_queue_points,
+            counters=("points_written_total", "points_pruned_total", "samples_skipped_total"),
+        )
         self.path = Path(path)
         self.retention_s = retention_s
-        self.flush_interval = flush_interval
-        self.batch_size = batch_size
-        self.max_queue_points = max_queue_points
         self.prune_interval = prune_interval
         self.read_only = read_only
         self._clock = clock
@@ -102,32 +109,12 @@ class EmbeddedStore:
         self._db_lock = threading.Lock()
         self._read_lock = threading.Lock()
         self._series_ids: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
-        self._cond = threading.Condition()
-        self._queue: deque[Sample] = deque()
-        self._queue_since = 0.0
-        self._accepted = 0
-        self._settled = 0
-        self._flush_target = 0
-        self._stopping = False
-        self._closed = False
-        self._counters = dict.fromkeys(
-            (
-                "points_accepted_total",
-                "points_written_total",
-                "points_dropped_total",
-                "points_pruned_total",
-                "samples_skipped_total",
-            ),
-            0.0,
-        )
         self._series_count = 0
         self._next_prune = 0.0
-        self._thread: threading.Thread | None = None
         if not read_only:
             self.prune()
             self._next_prune = time.monotonic() + prune_interval
-            self._thread = threading.Thread(target=self._run, name="noc-embedded-store", daemon=True)
-            self._thread.start()
+            self._start("noc-embedded-store")
 
     def __repr__(self) -> str:
         return f"EmbeddedStore(path={str(self.path)!r}, retention_s={self.retention_s})"
@@ -142,51 +129,14 @@ class EmbeddedStore:
 
     def write(self, samples: Sequence[Sample]) -> None:
         """Queue ``samples`` for the writer thread."""
-        with self._cond:
-            if self._stopping or self.read_only:
-                raise RuntimeError("store is closed" if self._stopping else "store is read-only")
-            if not samples:
-                return
-            if not self._queue:
-                self._queue_since = time.monotonic()
-            self._queue.extend(samples)
-            self._accepted += len(samples)
-            self._counters["points_accepted_total"] += len(samples)
-            overflow = len(self._queue) - self.max_queue_points
-            if overflow > 0:
-                for _ in range(overflow):
-                    self._queue.popleft()
-                self._settled += overflow
-                self._counters["points_dropped_total"] += overflow
-                log.warning("embedded store: queue full, dropped the oldest %d samples", overflow)
-            if len(self._queue) >= self.batch_size:
-                self._cond.notify_all()
-
-    def flush(self, timeout: float | None = None) -> None:
-        """Wait until every sample accepted so far is committed (readers see it)."""
-        if self._thread is None:
-            return
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            target = self._accepted
-            self._flush_target = max(self._flush_target, target)
-            self._cond.notify_all()
-            while self._settled < target and self._thread.is_alive():
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return
-                self._cond.wait(remaining)
+        if self.read_only:
+            raise RuntimeError("store is read-only")
+        self._enqueue(samples)
 
     def close(self) -> None:
         """Commit what is queued, stop the writer and close the database."""
-        with self._cond:
-            if self._closed:
-                return
-            self._closed = True
-            self._stopping = True
-            self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join()
+        if not self._stop():
+            return
         with self._db_lock, self._read_lock:
             if not self.read_only:
                 self._db.execute("PRAGMA optimize")
@@ -195,9 +145,7 @@ class EmbeddedStore:
 
     def stats(self) -> dict[str, float]:
         """Counters and gauges: queue, series, database size on disk."""
-        with self._cond:
-            out = dict(self._counters)
-            out["queue_points"] = float(len(self._queue))
+        out = self._snapshot()
         out["series"] = float(self._series_count)
         size = 0
         for suffix in ("", "-wal"):
@@ -300,61 +248,27 @@ class EmbeddedStore:
             if deleted:
                 self._db.execute("PRAGMA incremental_vacuum")
             self._series_count = self._db.execute("SELECT count(*) FROM series").fetchone()[0]
-        with self._cond:
-            self._counters["points_pruned_total"] += deleted
+        self._count("points_pruned_total", deleted)
         return deleted
 
     # -- writer thread -----------------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            while self._step():
-                pass
-        except Exception:
-            log.exception("embedded store: writer thread failed")
-        finally:
-            with self._cond:
-                self._cond.notify_all()
+    def _chore_at(self) -> float:
+        return self._next_prune
 
-    def _step(self) -> bool:
-        with self._cond:
-            while True:
-                now = time.monotonic()
-                forced = self._stopping or self._settled < self._flush_target
-                due = bool(self._queue) and (
-                    forced or len(self._queue) >= self.batch_size or now - self._queue_since >= self.flush_interval
-                )
-                prune_due = not self._stopping and now >= self._next_prune
-                if due or prune_due:
-                    break
-                if self._stopping:
-                    return False
-                waits = [self._next_prune - now]
-                if self._queue:
-                    waits.append(self._queue_since + self.flush_interval - now)
-                self._cond.wait(max(0.0, min(waits)))
-            batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))] if due else []
-            if self._queue:
-                self._queue_since = now
-        try:
-            if batch:
-                try:
-                    self._insert(batch)
-                except sqlite3.Error as exc:
-                    log.error("embedded store: could not store %d samples: %s", len(batch), exc)
-                    with self._cond:
-                        self._counters["points_dropped_total"] += len(batch)
-            if prune_due:
-                self._next_prune = now + self.prune_interval
-                try:
-                    self.prune()
-                except sqlite3.Error as exc:
-                    log.error("embedded store: retention pass failed: %s", exc)
-        finally:
-            with self._cond:
-                self._settled += len(batch)
-                self._cond.notify_all()
-        return True
+    def _handle(self, batch: list[Sample], chore_due: bool, stopping: bool) -> None:
+        if batch:
+            try:
+                self._insert(batch)
+            except sqlite3.Error as exc:
+                log.error("embedded store: could not store %d samples: %s", len(batch), exc)
+                self._count("points_dropped_total", len(batch))
+        if chore_due:
+            self._next_prune = time.monotonic() + self.prune_interval
+            try:
+                self.prune()
+            except sqlite3.Error as exc:
+                log.error("embedded store: retention pass failed: %s", exc)
 
     def _insert(self, batch: list[Sample]) -> None:
         cutoff = int(self._clock()) - self.retention_s

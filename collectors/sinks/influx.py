@@ -27,9 +27,7 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
-from collections import deque
 from collections.abc import Sequence
 from enum import Enum
 from pathlib import Path
@@ -40,6 +38,7 @@ from influxdb_client import InfluxDBClient, WriteOptions, WritePrecision
 from influxdb_client.service.write_service import WriteService
 
 from collectors.samples import Sample
+from collectors.sinks.batching import BatchWriter
 from collectors.sinks.lineproto import to_lines
 from collectors.sinks.spool import Spool
 
@@ -105,8 +104,12 @@ class _Outcome(Enum):
     FAILED = "failed"
 
 
-class InfluxSink:
+class InfluxSink(BatchWriter[bytes]):
     """A :class:`~collectors.sinks.protocol.Sink` writing to InfluxDB 2 with a durable spool for outages."""
+
+    label = "influx sink"
+    unit = "points"
+    logger = log
 
     def __init__(
         self,
@@ -123,44 +126,33 @@ class InfluxSink:
         max_queue_points: int = 200_000,
         timeout: float = 10.0,
     ) -> None:
+        self.options = write_options or default_write_options()
+        super().__init__(
+            batch_size=self.options.batch_size,
+            flush_interval=self.options.flush_interval / 1000,
+            max_queue_points=max_queue_points,
+            counters=(
+                "points_written_total",
+                "points_replayed_total",
+                "points_spooled_total",
+                "points_rejected_total",
+                "samples_skipped_total",
+                "write_failures_total",
+            ),
+        )
         secret = token.get_secret_value() if token is not None and not isinstance(token, str) else token
         self._secret = secret or ""
         self.url = redact_url(url)
         self.org = org
         self.bucket = bucket
-        self.options = write_options or default_write_options()
-        self.max_queue_points = max_queue_points
         self._spool = Spool(Path(spool_dir), spool_max_bytes, spool_segment_bytes, spool_fsync)
         self._client = _quiet_client(url=url, token=secret, org=org, enable_gzip=True, timeout=int(timeout * 1000))
         self._service = WriteService(self._client.api_client)
-        self._cond = threading.Condition()
-        self._queue: deque[bytes] = deque()
-        self._queue_since = 0.0
-        self._accepted = 0  # points accepted by write()
-        self._settled = 0  # of those: delivered, spooled, rejected or dropped
-        self._flush_target = 0
-        self._in_flight = False
-        self._stopping = False
-        self._closed = False
         self._next_replay = 0.0
         self._backoff = self.options.retry_interval / 1000
         self._failing = False
-        self._counters = dict.fromkeys(
-            (
-                "points_accepted_total",
-                "points_written_total",
-                "points_replayed_total",
-                "points_spooled_total",
-                "points_rejected_total",
-                "points_dropped_total",
-                "samples_skipped_total",
-                "write_failures_total",
-            ),
-            0.0,
-        )
         self._last_success = 0.0
-        self._thread = threading.Thread(target=self._run, name="noc-influx-sink", daemon=True)
-        self._thread.start()
+        self._start("noc-influx-sink")
 
     def __repr__(self) -> str:
         return f"InfluxSink(url={self.url!r}, org={self.org!r}, bucket={self.bucket!r}, token='***')"
@@ -170,39 +162,7 @@ class InfluxSink:
     def write(self, samples: Sequence[Sample]) -> None:
         """Queue ``samples``; never waits for the network or the disk."""
         lines, skipped = to_lines(samples)
-        with self._cond:
-            if self._stopping:
-                raise RuntimeError("sink is closed")
-            self._counters["samples_skipped_total"] += skipped
-            if not lines:
-                return
-            if not self._queue:
-                self._queue_since = time.monotonic()
-            self._queue.extend(lines)
-            self._accepted += len(lines)
-            self._counters["points_accepted_total"] += len(lines)
-            overflow = len(self._queue) - self.max_queue_points
-            if overflow > 0:
-                for _ in range(overflow):
-                    self._queue.popleft()
-                self._settled += overflow
-                self._counters["points_dropped_total"] += overflow
-                log.warning("influx sink: queue full, dropped the oldest %d points", overflow)
-            if len(self._queue) >= self.options.batch_size:
-                self._cond.notify_all()
-
-    def flush(self, timeout: float | None = None) -> None:
-        """Wait until every point accepted so far is delivered, spooled on disk, rejected or dropped."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        with self._cond:
-            target = self._accepted
-            self._flush_target = max(self._flush_target, target)
-            self._cond.notify_all()
-            while self._settled < target and self._thread.is_alive():
-                remaining = None if deadline is None else deadline - time.monotonic()
-                if remaining is not None and remaining <= 0:
-                    return
-                self._cond.wait(remaining)
+        self._enqueue(lines, skipped)
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until nothing is queued or spooled (all delivered); False if ``timeout`` passed first."""
@@ -211,7 +171,7 @@ class InfluxSink:
             self._flush_target = max(self._flush_target, self._accepted)
             self._cond.notify_all()
             while self._queue or self._in_flight or not self._spool.empty:
-                if not self._thread.is_alive():
+                if self._thread is None or not self._thread.is_alive():
                     return False
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
@@ -221,22 +181,16 @@ class InfluxSink:
 
     def close(self) -> None:
         """Send or spool what is queued (one attempt), stop; an unsent spool stays on disk for the next sink."""
-        with self._cond:
-            if self._closed:
-                return
-            self._closed = True
-            self._stopping = True
-            self._cond.notify_all()
-        self._thread.join()
+        if not self._stop():
+            return
         self._spool.close()
         self._client.close()
 
     def stats(self) -> dict[str, float]:
         """Counters and gauges: queue, spool (points, bytes), delivery, drops, last success time."""
         with self._cond:
-            out = dict(self._counters)
+            out = self._snapshot()
             out["points_dropped_total"] += self._spool.dropped_points
-            out["queue_points"] = float(len(self._queue))
             out["last_success_timestamp_seconds"] = self._last_success
             out["up"] = 0.0 if self._failing else 1.0
         out["spool_points"] = float(self._spool.points)
@@ -246,58 +200,17 @@ class InfluxSink:
 
     # -- writer thread -----------------------------------------------------------------------------------
 
-    def _run(self) -> None:
-        try:
-            while self._step():
-                pass
-        except Exception:  # a bug must not take the poller down silently
-            log.exception("influx sink: writer thread failed")
-        finally:
-            with self._cond:
-                self._cond.notify_all()
+    def _chore_at(self) -> float | None:
+        return None if self._spool.empty else self._next_replay
 
-    def _step(self) -> bool:
-        """One unit of work: take a due batch, then send it live, or spool it and replay the spool's head."""
-        batch_size = self.options.batch_size
-        interval = self.options.flush_interval / 1000
-        with self._cond:
-            while True:
-                now = time.monotonic()
-                forced = self._stopping or self._settled < self._flush_target
-                due = bool(self._queue) and (
-                    forced or len(self._queue) >= batch_size or now - self._queue_since >= interval
-                )
-                replay_due = not self._stopping and now >= self._next_replay and not self._spool.empty
-                if due or replay_due:
-                    break
-                if self._stopping:
-                    return False
-                waits = []
-                if self._queue:
-                    waits.append(self._queue_since + interval - now)
-                if not self._spool.empty:
-                    waits.append(self._next_replay - now)
-                self._cond.wait(max(0.0, min(waits)) if waits else None)
-            batch: list[bytes] = []
-            if due:
-                batch = [self._queue.popleft() for _ in range(min(batch_size, len(self._queue)))]
-                if self._queue:
-                    self._queue_since = now
-                self._in_flight = True
-            stopping = self._stopping
-        try:
-            if batch and self._spool.empty:
-                self._deliver(batch, retry=not stopping)
-            elif batch:
-                self._to_spool(batch)
-            if replay_due and not stopping:
-                self._replay_one()
-        finally:
-            with self._cond:
-                self._settled += len(batch)
-                self._in_flight = False
-                self._cond.notify_all()
-        return True
+    def _handle(self, batch: list[bytes], chore_due: bool, stopping: bool) -> None:
+        """Send a batch live, or spool it behind the spool's records; then replay the spool's head if due."""
+        if batch and self._spool.empty:
+            self._deliver(batch, retry=not stopping)
+        elif batch:
+            self._to_spool(batch)
+        if chore_due:
+            self._replay_one()
 
     def _deliver(self, batch: list[bytes], retry: bool) -> None:
         outcome = self._post(b"\n".join(batch), retry)
@@ -371,10 +284,6 @@ class InfluxSink:
             self._failing = not ok
             if ok:
                 self._last_success = time.time()
-
-    def _count(self, name: str, value: int) -> None:
-        with self._cond:
-            self._counters[name] += value
 
     def _redact(self, exc: BaseException) -> str:
         text = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:500]

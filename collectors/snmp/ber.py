@@ -1,59 +1,224 @@
 """Minimal, fast BER codec for SNMP PDUs (RFC 3416) and SNMPv1/v2c messages (RFC 1901).
 
-Only what a manager needs: encode requests (GET, GETNEXT, GETBULK, SET) and decode responses, reports
-and their values into the types of :mod:`collectors.snmp.values`. Written for speed (a 10-object GET
-response decodes in a few microseconds); malformed input raises :class:`BerError`.
+The one SNMP codec of ``collectors``, for both ends of the wire: the manager (:mod:`collectors.snmp.client`
+encodes requests and decodes responses and reports, OIDs as dotted strings) and the agent simulator
+(:mod:`collectors.sim` decodes requests and encodes responses, OIDs as tuples of arcs: ``oid=decode_oid_arcs``).
+Values are the types of :mod:`collectors.snmp.values`. Definite lengths and low tag numbers only; the output is
+what pyasn1 produces except for negative powers of two, which get BER's minimal form. Written for speed (a
+10-object GET response decodes in a few microseconds); malformed input raises :class:`BerError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
+from functools import lru_cache
+from typing import Any
 
-from collectors.snmp.values import Counter32, Counter64, Gauge32, IpAddress, ObjectId, TimeTicks, Value
+from collectors.snmp.values import (
+    NULL,
+    SPECIALS,
+    Counter32,
+    Counter64,
+    Gauge32,
+    IpAddress,
+    ObjectId,
+    Opaque,
+    Special,
+    TimeTicks,
+    Value,
+)
 
-GET, GETNEXT, RESPONSE, SET, GETBULK, REPORT = 0xA0, 0xA1, 0xA2, 0xA3, 0xA5, 0xA8
 
-ERROR_STATUS = (
-    "noError", "tooBig", "noSuchName", "badValue", "readOnly", "genErr", "noAccess", "wrongType",
-    "wrongLength", "wrongEncoding", "wrongValue", "noCreation", "inconsistentValue", "resourceUnavailable",
-    "commitFailed", "undoFailed", "authorizationError", "notWritable", "inconsistentName",
-)  # fmt: skip
-"""RFC 3416 error-status names, indexed by value."""
+class PduType(IntEnum):
+    """BER tags of the SNMP PDUs."""
+
+    GET = 0xA0
+    GET_NEXT = 0xA1
+    RESPONSE = 0xA2
+    SET = 0xA3
+    TRAP_V1 = 0xA4
+    GET_BULK = 0xA5
+    INFORM = 0xA6
+    TRAP = 0xA7
+    REPORT = 0xA8
+
+
+GET, GETNEXT, RESPONSE, SET, GETBULK, REPORT = map(int, (PduType.GET, PduType.GET_NEXT, PduType.RESPONSE,
+                                                          PduType.SET, PduType.GET_BULK, PduType.REPORT))
+"""The PDU tags as plain ints (the client's hot path)."""
+
+
+class ErrorStatus(IntEnum):
+    """Error-status values of RFC 3416."""
+
+    NO_ERROR = 0
+    TOO_BIG = 1
+    NO_SUCH_NAME = 2
+    BAD_VALUE = 3
+    READ_ONLY = 4
+    GEN_ERR = 5
+    NO_ACCESS = 6
+    WRONG_TYPE = 7
+    WRONG_LENGTH = 8
+    WRONG_ENCODING = 9
+    WRONG_VALUE = 10
+    NO_CREATION = 11
+    INCONSISTENT_VALUE = 12
+    RESOURCE_UNAVAILABLE = 13
+    COMMIT_FAILED = 14
+    UNDO_FAILED = 15
+    AUTHORIZATION_ERROR = 16
+    NOT_WRITABLE = 17
+    INCONSISTENT_NAME = 18
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.lower().split("_")
+    return first + "".join(word.title() for word in rest)
+
+
+ERROR_STATUS = tuple(_camel(status.name) for status in ErrorStatus)
+"""RFC 3416 error-status names ("noError", "tooBig", …), indexed by value."""
+
+TAG_INTEGER = 0x02
+TAG_OCTETS = 0x04
+TAG_NULL = 0x05
+TAG_OID = 0x06
+TAG_SEQUENCE = 0x30
+TAG_IPADDRESS = 0x40
+TAG_COUNTER32 = 0x41
+TAG_GAUGE32 = 0x42
+TAG_TIMETICKS = 0x43
+TAG_OPAQUE = 0x44
+TAG_COUNTER64 = 0x46
+
+TYPE_TAGS: dict[type, int] = {
+    int: TAG_INTEGER, bytes: TAG_OCTETS, str: TAG_OCTETS, ObjectId: TAG_OID, IpAddress: TAG_IPADDRESS,
+    Counter32: TAG_COUNTER32, Gauge32: TAG_GAUGE32, TimeTicks: TAG_TIMETICKS, Opaque: TAG_OPAQUE,
+    Counter64: TAG_COUNTER64,
+}  # fmt: skip
+"""The BER tag of each value type (a plain str is sent as OCTET STRING); a ``Special`` carries its own tag.
+snmpsim's ``.snmprec`` files number their types with the same tags, in decimal."""
+
+TAG_TYPES: dict[int, type] = {tag: kind for kind, tag in TYPE_TAGS.items() if kind is not str}
+"""Value type by BER tag (the inverse of ``TYPE_TAGS``)."""
+
+SPECIAL_TAGS: dict[int, Special] = {special.tag: special for special in SPECIALS}
+"""NULL and the SNMPv2 exceptions by BER tag."""
+
+
+def tag_of(value: object) -> int:
+    """The BER tag ``value`` is encoded with (subclasses of int, bytes and str as their base)."""
+    if isinstance(value, Special):
+        return value.tag
+    tag = TYPE_TAGS.get(type(value))
+    if tag is None:
+        tag = next((t for kind, t in TYPE_TAGS.items() if isinstance(value, kind)), None)
+        if tag is None:
+            raise TypeError(f"cannot encode {type(value).__name__} as an SNMP value")
+    return tag
 
 
 class BerError(ValueError):
     """Input that is not a well-formed SNMP message."""
 
 
-class VarBindException:
-    """An SNMPv2 exception value in place of a variable: noSuchObject, noSuchInstance, endOfMibView."""
+Decoded = Value | Special
+"""A decoded value: NULL (in requests) and the exceptions come as their ``Special``."""
 
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-
-NO_SUCH_OBJECT = VarBindException("noSuchObject")
-NO_SUCH_INSTANCE = VarBindException("noSuchInstance")
-END_OF_MIB_VIEW = VarBindException("endOfMibView")
-
-Decoded = Value | VarBindException
+Oid = tuple[int, ...]
+"""An object identifier as a tuple of arcs; tuples sort in SNMP's lexicographic order."""
 
 
 @dataclass(slots=True)
 class Pdu:
-    """A decoded PDU: type tag, request-id, error status/index and variable bindings."""
+    """A decoded PDU: type tag, request-id, error status/index and variable bindings.
+
+    For GETBULK, ``error_status`` holds non-repeaters and ``error_index`` max-repetitions. OIDs are dotted
+    strings, or tuples of arcs when decoded with ``oid=decode_oid_arcs``."""
 
     tag: int
     request_id: int
     error_status: int
     error_index: int
-    varbinds: list[tuple[str, Decoded]]
+    varbinds: list[tuple[Any, Decoded]]
+
+
+# --- object identifiers ---------------------------------------------------------------------------
+
+
+def parse_oid(oid: str) -> Oid:
+    """``"1.3.6.1.2.1.1.3.0"`` or ``".1.3..."`` → ``(1, 3, 6, 1, 2, 1, 1, 3, 0)``; ValueError when not valid."""
+    try:
+        arcs = tuple(int(a) for a in oid.strip().lstrip(".").split("."))
+    except ValueError:
+        raise ValueError(f"not a numeric OID: {oid!r}") from None
+    _check_arcs(arcs, oid)
+    return arcs
+
+
+def _check_arcs(arcs: Sequence[int], oid: object) -> None:
+    if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40) or min(arcs) < 0:
+        raise ValueError(f"not a valid OID: {oid!r}")
+
+
+def format_oid(oid: Iterable[int]) -> str:
+    """``(1, 3, 6)`` → ``"1.3.6"``."""
+    return ".".join(map(str, oid))
+
+
+def normalize_oid(oid: str) -> str:
+    """Dotted form without a leading dot; raises ValueError when not a valid numeric OID."""
+    return format_oid(parse_oid(oid))
+
+
+@lru_cache(maxsize=1 << 16)
+def encode_oid(oid: str | Oid) -> bytes:
+    """The whole TLV of an OBJECT IDENTIFIER given as dotted numbers (leading dot allowed) or as arcs."""
+    if isinstance(oid, str):
+        arcs: Sequence[int] = parse_oid(oid)
+    else:
+        _check_arcs(oid, oid)
+        arcs = oid
+    out = bytearray()
+    for arc in (arcs[0] * 40 + arcs[1], *arcs[2:]):
+        if arc < 128:
+            out.append(arc)
+            continue
+        chunk = [arc & 0x7F]
+        arc >>= 7
+        while arc:
+            chunk.append(0x80 | (arc & 0x7F))
+            arc >>= 7
+        out += bytes(reversed(chunk))
+    return tlv(TAG_OID, bytes(out))
+
+
+def _arcs(body: bytes) -> Oid:
+    arcs: list[int] = []
+    v = 0
+    for b in body:
+        v = (v << 7) | (b & 0x7F)
+        if not b & 0x80:
+            arcs.append(v)
+            v = 0
+    if not arcs or body[-1] & 0x80:
+        raise BerError("bad OBJECT IDENTIFIER")
+    first = arcs[0]
+    head = (0, first) if first < 40 else (1, first - 40) if first < 80 else (2, first - 80)
+    return (*head, *arcs[1:])
+
+
+decode_oid_arcs: Callable[[bytes], Oid] = lru_cache(maxsize=1 << 16)(_arcs)
+"""Content octets of an OBJECT IDENTIFIER as a tuple of arcs (cached)."""
+
+
+@lru_cache(maxsize=200_000)
+def decode_oid(body: bytes) -> str:
+    """Content octets of an OBJECT IDENTIFIER as dotted numbers (cached)."""
+    return format_oid(_arcs(body))
 
 
 # --- encoding -------------------------------------------------------------------------------------
@@ -77,7 +242,7 @@ def tlv(tag: int, body: bytes) -> bytes:
     return bytes((tag,)) + encode_length(n) + body
 
 
-def encode_integer(v: int, tag: int = 0x02) -> bytes:
+def encode_integer(v: int, tag: int = TAG_INTEGER) -> bytes:
     """Signed INTEGER (minimal two's complement)."""
     if 0 <= v < 128:
         return bytes((tag, 1, v))
@@ -93,81 +258,71 @@ def encode_unsigned(v: int, tag: int, bits: int) -> bytes:
     return bytes((tag, n)) + v.to_bytes(n, "big")
 
 
-def encode_octets(v: bytes, tag: int = 0x04) -> bytes:
+def encode_octets(v: bytes, tag: int = TAG_OCTETS) -> bytes:
     """OCTET STRING."""
     return tlv(tag, v)
 
 
-def _oid_arcs(oid: str) -> list[int]:
-    try:
-        arcs = [int(a) for a in oid.strip().lstrip(".").split(".")]
-    except ValueError:
-        raise ValueError(f"not a numeric OID: {oid!r}") from None
-    if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40) or min(arcs) < 0:
-        raise ValueError(f"not a valid OID: {oid!r}")
-    return arcs
+def _integer32(v: int) -> bytes:
+    if not -(2**31) <= v < 2**31:
+        raise ValueError(f"{v} out of range for Integer32")
+    return encode_integer(v)
 
 
-def encode_oid_body(oid: str) -> bytes:
-    """The content octets of an OBJECT IDENTIFIER given as dotted numbers (leading dot allowed)."""
-    arcs = _oid_arcs(oid)
-    out = bytearray()
-    for arc in [arcs[0] * 40 + arcs[1], *arcs[2:]]:
-        if arc < 128:
-            out.append(arc)
-            continue
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        out += bytes(reversed(chunk))
-    return bytes(out)
+def _ip_address(v: str) -> bytes:
+    parts = [int(p) for p in v.split(".")]
+    if len(parts) != 4 or not all(0 <= p < 256 for p in parts):
+        raise ValueError(f"not an IPv4 address: {v!r}")
+    return bytes((TAG_IPADDRESS, 4, *parts))
 
 
-def normalize_oid(oid: str) -> str:
-    """Dotted form without a leading dot; raises ValueError when not a valid numeric OID."""
-    return ".".join(map(str, _oid_arcs(oid)))
+UNSIGNED_BITS: dict[type, int] = {Counter32: 32, Gauge32: 32, TimeTicks: 32, Counter64: 64}
+"""The unsigned application types and their widths."""
+
+
+def _unsigned(tag: int, bits: int) -> Callable[[int], bytes]:
+    return lambda v: encode_unsigned(v, tag, bits)
+
+
+_ENCODERS: dict[type, Callable[[Any], bytes]] = {
+    int: _integer32,
+    bytes: lambda v: tlv(TAG_OCTETS, v),
+    str: lambda v: tlv(TAG_OCTETS, v.encode()),
+    **{kind: _unsigned(TYPE_TAGS[kind], bits) for kind, bits in UNSIGNED_BITS.items()},
+    IpAddress: _ip_address,
+    ObjectId: encode_oid,
+    Opaque: lambda v: tlv(TAG_OPAQUE, bytes(v)),
+    Special: lambda v: bytes((v.tag, 0)),
+    type(None): lambda v: b"\x05\x00",
+    bytearray: lambda v: tlv(TAG_OCTETS, bytes(v)),
+    memoryview: lambda v: tlv(TAG_OCTETS, bytes(v)),
+}
 
 
 def encode_value(v: object) -> bytes:
     """A Python value as its SMI encoding (see :mod:`collectors.snmp.values`).
 
-    bool/int → Integer32, Counter32/Gauge32/TimeTicks/Counter64 → their types, IpAddress → IpAddress,
-    ObjectId → OBJECT IDENTIFIER, bytes/str (UTF-8) → OCTET STRING, None → NULL.
+    int (and bool) → Integer32, Counter32/Gauge32/TimeTicks/Counter64 → their types, IpAddress → IpAddress,
+    ObjectId → OBJECT IDENTIFIER, bytes/str (UTF-8) → OCTET STRING, Opaque → Opaque, None → NULL, a ``Special``
+    → NULL or its exception.
     """
-    if v is None:
-        return b"\x05\x00"
-    if isinstance(v, int):
-        if isinstance(v, Counter32):
-            return encode_unsigned(v, 0x41, 32)
-        if isinstance(v, Gauge32):
-            return encode_unsigned(v, 0x42, 32)
-        if isinstance(v, TimeTicks):
-            return encode_unsigned(v, 0x43, 32)
-        if isinstance(v, Counter64):
-            return encode_unsigned(v, 0x46, 64)
-        if not -(2**31) <= v < 2**31:
-            raise ValueError(f"{v} out of range for Integer32")
-        return encode_integer(int(v))
-    if isinstance(v, IpAddress):
-        parts = [int(p) for p in v.split(".")]
-        if len(parts) != 4 or not all(0 <= p < 256 for p in parts):
-            raise ValueError(f"not an IPv4 address: {v!r}")
-        return b"\x40\x04" + bytes(parts)
-    if isinstance(v, ObjectId):
-        return tlv(0x06, encode_oid_body(v))
-    if isinstance(v, bytes | bytearray | memoryview):
-        return tlv(0x04, bytes(v))
-    if isinstance(v, str):
-        return tlv(0x04, v.encode())
-    raise TypeError(f"cannot encode {type(v).__name__} as an SNMP value")
+    encoder = _ENCODERS.get(type(v))
+    if encoder is None:
+        for kind in (int, bytes, str):  # other subclasses (e.g. bool) as their base
+            if isinstance(v, kind):
+                return _ENCODERS[kind](v)
+        raise TypeError(f"cannot encode {type(v).__name__} as an SNMP value")
+    return encoder(v)
 
 
-def encode_varbinds(varbinds: Sequence[tuple[str, object]]) -> bytes:
+def encode_varbind(oid: str | Oid, value: object) -> bytes:
+    """One VarBind; value None encodes NULL (for GET requests)."""
+    return tlv(TAG_SEQUENCE, encode_oid(oid) + encode_value(value))
+
+
+def encode_varbinds(varbinds: Iterable[tuple[str | Oid, object]]) -> bytes:
     """VarBindList of (oid, value) pairs; value None encodes NULL (for GET requests)."""
-    body = b"".join(tlv(0x30, tlv(0x06, encode_oid_body(oid)) + encode_value(v)) for oid, v in varbinds)
-    return tlv(0x30, body)
+    return tlv(TAG_SEQUENCE, b"".join([encode_varbind(oid, v) for oid, v in varbinds]))
 
 
 def encode_pdu(tag: int, request_id: int, varbind_list: bytes, a: int = 0, b: int = 0) -> bytes:
@@ -177,10 +332,20 @@ def encode_pdu(tag: int, request_id: int, varbind_list: bytes, a: int = 0, b: in
 
 def encode_community_message(version: int, community: bytes, pdu: bytes) -> bytes:
     """An SNMPv1 (version 0) or SNMPv2c (version 1) message."""
-    return tlv(0x30, bytes((2, 1, version)) + tlv(0x04, community) + pdu)
+    return tlv(TAG_SEQUENCE, encode_integer(version) + tlv(TAG_OCTETS, community) + pdu)
 
 
 # --- decoding -------------------------------------------------------------------------------------
+
+_from_bytes = int.from_bytes
+
+
+def _long_length(data: bytes, pos: int, first: int) -> tuple[int, int]:
+    """The long form of a length whose first octet ``first`` (at ``pos - 1``) has bit 8 set: (length, next)."""
+    k = first & 0x7F
+    if not 0 < k <= 4 or pos + k > len(data):
+        raise BerError("indefinite or oversized length")
+    return _from_bytes(data[pos : pos + k], "big"), pos + k
 
 
 def read_header(data: bytes, pos: int, tag: int) -> tuple[int, int]:
@@ -190,9 +355,7 @@ def read_header(data: bytes, pos: int, tag: int) -> tuple[int, int]:
     n = data[pos + 1]
     pos += 2
     if n & 0x80:
-        k = n & 0x7F
-        n = int.from_bytes(data[pos : pos + k], "big")
-        pos += k
+        n, pos = _long_length(data, pos, n)
     end = pos + n
     if end > len(data):
         raise BerError("truncated element")
@@ -201,44 +364,16 @@ def read_header(data: bytes, pos: int, tag: int) -> tuple[int, int]:
 
 def read_int(data: bytes, pos: int) -> tuple[int, int]:
     """An INTEGER at ``pos``; return (value, next position)."""
-    start, end = read_header(data, pos, 0x02)
-    return int.from_bytes(data[start:end], "big", signed=True), end
+    start, end = read_header(data, pos, TAG_INTEGER)
+    if start == end:
+        raise BerError("empty INTEGER")
+    return _from_bytes(data[start:end], "big", signed=True), end
 
 
 def read_octets(data: bytes, pos: int) -> tuple[bytes, int]:
     """An OCTET STRING at ``pos``; return (value, next position)."""
-    start, end = read_header(data, pos, 0x04)
+    start, end = read_header(data, pos, TAG_OCTETS)
     return data[start:end], end
-
-
-def decode_oid(body: bytes) -> str:
-    """Content octets of an OBJECT IDENTIFIER as dotted numbers."""
-    arcs: list[int] = []
-    v = 0
-    for b in body:
-        v = (v << 7) | (b & 0x7F)
-        if not b & 0x80:
-            arcs.append(v)
-            v = 0
-    if not arcs or body[-1] & 0x80:
-        raise BerError("bad OBJECT IDENTIFIER")
-    first = arcs[0]
-    head = (0, first) if first < 40 else (1, first - 40) if first < 80 else (2, first - 80)
-    return ".".join(map(str, (*head, *arcs[1:])))
-
-
-_OID_CACHE: dict[bytes, str] = {}
-_OID_CACHE_MAX = 200_000
-
-
-def _oid(body: bytes) -> str:
-    s = _OID_CACHE.get(body)
-    if s is None:
-        s = decode_oid(body)
-        if len(_OID_CACHE) >= _OID_CACHE_MAX:
-            _OID_CACHE.clear()
-        _OID_CACHE[body] = s
-    return s
 
 
 def _ip(raw: bytes) -> IpAddress:
@@ -247,73 +382,67 @@ def _ip(raw: bytes) -> IpAddress:
     return IpAddress("%d.%d.%d.%d" % tuple(raw))  # noqa: UP031 (fastest here)
 
 
-_from_bytes = int.from_bytes
-_VALUE = {
-    0x41: lambda r: Counter32(_from_bytes(r, "big")),
-    0x42: lambda r: Gauge32(_from_bytes(r, "big")),
-    0x43: lambda r: TimeTicks(_from_bytes(r, "big")),
-    0x46: lambda r: Counter64(_from_bytes(r, "big")),
-    0x40: _ip,
-    0x06: lambda r: ObjectId(decode_oid(r)),
-    0x44: bytes,  # Opaque
-    0x05: lambda r: None,  # NULL: not a value; dropped by callers
-    0x80: lambda r: NO_SUCH_OBJECT,
-    0x81: lambda r: NO_SUCH_INSTANCE,
-    0x82: lambda r: END_OF_MIB_VIEW,
+_VALUE: dict[int, Callable[[bytes], Decoded]] = {
+    **{TYPE_TAGS[kind]: (lambda r, kind=kind: kind(_from_bytes(r, "big"))) for kind in UNSIGNED_BITS},
+    TAG_IPADDRESS: _ip,
+    TAG_OID: lambda r: ObjectId(decode_oid(r)),
+    TAG_OPAQUE: Opaque,
+    **{tag: (lambda r, special=special: special) for tag, special in SPECIAL_TAGS.items()},
 }
 
 
-def decode_pdu(data: bytes, pos: int) -> Pdu:
-    """The PDU starting at ``data[pos]`` (any PDU type)."""
+def decode_pdu(data: bytes, pos: int, oid: Callable[[bytes], Any] = decode_oid) -> Pdu:
+    """The PDU starting at ``data[pos]`` (any PDU type); ``oid`` turns OID content octets into the OIDs of
+    the result (default: dotted strings; ``decode_oid_arcs``: tuples)."""
     tag = data[pos]
-    if tag & 0xE0 != 0xA0:
+    if not GET <= tag <= REPORT:
         raise BerError(f"not a PDU tag: 0x{tag:02x}")
     pos, _ = read_header(data, pos, tag)
     request_id, pos = read_int(data, pos)
     status, pos = read_int(data, pos)
     index, pos = read_int(data, pos)
-    pos, end = read_header(data, pos, 0x30)
-    varbinds: list[tuple[str, Decoded]] = []
+    pos, end = read_header(data, pos, TAG_SEQUENCE)
+    varbinds: list[tuple[Any, Decoded]] = []
     append = varbinds.append
     while pos < end:
-        # Inlined element parsing: this loop is the hot path of every poll.
-        if data[pos] != 0x30:
+        # Inlined element parsing: this loop is the hot path of every poll and of every simulated answer.
+        if data[pos] != TAG_SEQUENCE:
             raise BerError("expected VarBind SEQUENCE")
         n = data[pos + 1]
         pos += 2
         if n & 0x80:
-            pos += n & 0x7F
-        if data[pos] != 0x06:
+            pos = _long_length(data, pos, n)[1]
+        if data[pos] != TAG_OID:
             raise BerError("expected OBJECT IDENTIFIER")
         n = data[pos + 1]
         pos += 2
         if n & 0x80:
-            k = n & 0x7F
-            n = _from_bytes(data[pos : pos + k], "big")
-            pos += k
-        oid = _oid(data[pos : pos + n])
+            n, pos = _long_length(data, pos, n)
+        name = oid(data[pos : pos + n])
         pos += n
         vtag = data[pos]
         n = data[pos + 1]
         pos += 2
         if n & 0x80:
-            k = n & 0x7F
-            n = _from_bytes(data[pos : pos + k], "big")
-            pos += k
+            n, pos = _long_length(data, pos, n)
         raw = data[pos : pos + n]
         pos += n
         if len(raw) != n:
             raise BerError("truncated value")
-        if vtag == 0x04:
-            append((oid, raw))
-        elif vtag == 0x02:
-            append((oid, _from_bytes(raw, "big", signed=True)))
+        if vtag == TAG_OCTETS:
+            append((name, raw))
+        elif vtag == TAG_INTEGER:
+            if not n:
+                raise BerError("empty INTEGER")
+            append((name, _from_bytes(raw, "big", signed=True)))
+        elif vtag == TAG_NULL:
+            append((name, NULL))
         else:
             conv = _VALUE.get(vtag)
             if conv is not None:
-                append((oid, conv(raw)))
+                append((name, conv(raw)))
             elif 0x40 <= vtag < 0x5F:  # other application types (NsapAddress, UInteger32): raw octets
-                append((oid, raw))
+                append((name, raw))
             else:
                 raise BerError(f"unknown value tag 0x{vtag:02x}")
     if pos != end:
@@ -323,22 +452,22 @@ def decode_pdu(data: bytes, pos: int) -> Pdu:
 
 def peek_message_id(data: bytes) -> int:
     """The request-id of a v1/v2c message or the msgID of a v3 message, to match it to a request."""
-    pos, _ = read_header(data, 0, 0x30)
+    pos, _ = read_header(data, 0, TAG_SEQUENCE)
     version, pos = read_int(data, pos)
     if version == 3:
-        pos, _ = read_header(data, pos, 0x30)
+        pos, _ = read_header(data, pos, TAG_SEQUENCE)
         return read_int(data, pos)[0]
     _, pos = read_octets(data, pos)
     pos, _ = read_header(data, pos, data[pos])
     return read_int(data, pos)[0]
 
 
-def decode_community_message(data: bytes) -> tuple[int, bytes, Pdu]:
-    """An SNMPv1/v2c message: (version, community, PDU)."""
+def decode_community_message(data: bytes, oid: Callable[[bytes], Any] = decode_oid) -> tuple[int, bytes, Pdu]:
+    """An SNMPv1/v2c message: (version, community, PDU); ``oid`` as for :func:`decode_pdu`."""
     try:
-        pos, _end = read_header(data, 0, 0x30)
+        pos, _end = read_header(data, 0, TAG_SEQUENCE)
         version, pos = read_int(data, pos)
         community, pos = read_octets(data, pos)
-        return version, community, decode_pdu(data, pos)
+        return version, community, decode_pdu(data, pos, oid)
     except (IndexError, ValueError) as exc:
         raise BerError(str(exc)) from None

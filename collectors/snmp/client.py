@@ -33,7 +33,6 @@ from collectors.snmp.ber import (
     RESPONSE,
     SET,
     Pdu,
-    VarBindException,
     decode_community_message,
     encode_length,
     encode_pdu,
@@ -43,7 +42,7 @@ from collectors.snmp.ber import (
 )
 from collectors.snmp.errors import SnmpAuthError, SnmpError, SnmpResponseError, SnmpTimeout
 from collectors.snmp.transport import Endpoint, EndpointClosed, RequestTimeout
-from collectors.snmp.values import Value
+from collectors.snmp.values import Special, Value
 
 __all__ = ["SnmpAuthError", "SnmpClient", "SnmpError", "SnmpResponseError", "SnmpTimeout"]
 
@@ -134,7 +133,7 @@ class SnmpClient:
         pdu = await self._call(target, lambda rid, attempt: encode_pdu(GET, rid, vbl))
         if pdu.error_status:
             self._raise_status(target, pdu)
-        return {oid: v for oid, v in pdu.varbinds if v is not None and type(v) is not VarBindException}
+        return {oid: v for oid, v in pdu.varbinds if type(v) is not Special}
 
     async def walk(self, target: Target, root: str, *, max_repetitions: int = 25) -> dict[str, Value]:
         """GETBULK walk of the subtree under ``root``, in OID order.
@@ -176,7 +175,7 @@ class SnmpClient:
             if not pdu.varbinds:
                 return result
             for oid, value in pdu.varbinds:
-                if type(value) is VarBindException or value is None or not oid.startswith(prefix):
+                if type(value) is Special or not oid.startswith(prefix):
                     return result
                 key = _oid_key(oid)
                 if key <= last_key:

@@ -27,6 +27,31 @@ class ObjectId(str):
     """A dotted object identifier, without a leading dot."""
 
 
+class Opaque(bytes):
+    """An Opaque value (BER-wrapped arbitrary data), kept as its raw octets."""
+
+
+class Special:
+    """A value without content: NULL, or an SNMPv2 exception in place of a variable (noSuchObject,
+    noSuchInstance, endOfMibView). ``tag`` is its BER tag."""
+
+    __slots__ = ("name", "tag")
+
+    def __init__(self, name: str, tag: int) -> None:
+        self.name = name
+        self.tag = tag
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+NULL = Special("NULL", 0x05)
+NO_SUCH_OBJECT = Special("noSuchObject", 0x80)
+NO_SUCH_INSTANCE = Special("noSuchInstance", 0x81)
+END_OF_MIB_VIEW = Special("endOfMibView", 0x82)
+EXCEPTIONS = (NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW)
+SPECIALS = (NULL, *EXCEPTIONS)
+
 Value = int | bytes | str
 """What the client returns: Integer32 as int, the classes above, OCTET STRING as bytes."""
 

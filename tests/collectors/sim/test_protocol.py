@@ -9,7 +9,7 @@ import pytest
 
 from collectors.sim import SimulatedNetwork
 from collectors.sim.clock import Moment
-from collectors.sim.smi import format_oid
+from collectors.snmp.ber import format_oid
 from tests.collectors.sim import netsnmp
 from tests.collectors.sim.netsnmp import SnmpError
 

@@ -8,20 +8,10 @@ from pathlib import Path
 import pytest
 
 from collectors.sim import SimulatedNetwork, format_snmprec, load_snmprec, parse_snmprec
-from collectors.sim.smi import (
-    NO_SUCH_INSTANCE,
-    NULL,
-    Counter32,
-    Counter64,
-    Gauge32,
-    IpAddress,
-    ObjectId,
-    Opaque,
-    TimeTicks,
-    Value,
-    format_oid,
-)
+from collectors.sim.smi import Value
 from collectors.sim.snmprec import SnmprecError
+from collectors.snmp import values
+from collectors.snmp.ber import format_oid
 from tests.collectors.sim import netsnmp
 from tests.collectors.sim.netsnmp import SnmpError
 
@@ -47,24 +37,25 @@ RECORDING = b"""# a recording as snmpsim's snmprec tool writes it (unsorted on p
 
 EXPECTED: dict[str, Value] = {
     "1.3.6.1.2.1.1.1.0": b'Cisco IOS Software, C2960 "LAN Base" \\ 15.0(2)SE',
-    "1.3.6.1.2.1.1.2.0": ObjectId("1.3.6.1.4.1.9.1.1208"),
-    "1.3.6.1.2.1.1.3.0": TimeTicks(123456),
+    "1.3.6.1.2.1.1.2.0": values.ObjectId("1.3.6.1.4.1.9.1.1208"),
+    "1.3.6.1.2.1.1.3.0": values.TimeTicks(123456),
     "1.3.6.1.2.1.1.4.0": b"",
     "1.3.6.1.2.1.1.5.0": b"sw\n-01\xff\x00",
     "1.3.6.1.2.1.1.6.0": b"Ljubljana, rack 4\n",
     "1.3.6.1.2.1.2.2.1.1.10101": 10101,
     "1.3.6.1.2.1.2.2.1.3.10101": -6,
-    "1.3.6.1.2.1.2.2.1.5.10101": Gauge32(1000000000),
-    "1.3.6.1.2.1.2.2.1.10.10101": Counter32(4294967295),
-    "1.3.6.1.2.1.4.20.1.1.10.0.0.1": IpAddress("10.0.0.1"),
-    "1.3.6.1.2.1.31.1.1.1.6.10101": Counter64(2**64 - 1),
-    "1.3.6.1.2.1.31.1.1.1.15.10101": Gauge32(1000),
-    "1.3.6.1.4.1.9.9.999.1.0": Opaque(b"\x01\x02"),
-    "1.3.6.1.4.1.9.9.999.2.0": NULL,
-    "1.3.6.1.4.1.9.9.999.3.0": NO_SUCH_INSTANCE,
+    "1.3.6.1.2.1.2.2.1.5.10101": values.Gauge32(1000000000),
+    "1.3.6.1.2.1.2.2.1.10.10101": values.Counter32(4294967295),
+    "1.3.6.1.2.1.4.20.1.1.10.0.0.1": values.IpAddress("10.0.0.1"),
+    "1.3.6.1.2.1.31.1.1.1.6.10101": values.Counter64(2**64 - 1),
+    "1.3.6.1.2.1.31.1.1.1.15.10101": values.Gauge32(1000),
+    "1.3.6.1.4.1.9.9.999.1.0": values.Opaque(b"\x01\x02"),
+    "1.3.6.1.4.1.9.9.999.2.0": values.NULL,
+    "1.3.6.1.4.1.9.9.999.3.0": values.NO_SUCH_INSTANCE,
 }
-NETSNMP_TYPES = {int: "INTEGER", bytes: "STRING", ObjectId: "OID", TimeTicks: "Timeticks", Gauge32: "Gauge32",
-                 Counter32: "Counter32", Counter64: "Counter64", IpAddress: "IpAddress"}
+NETSNMP_TYPES = {int: "INTEGER", bytes: "STRING", values.ObjectId: "OID", values.TimeTicks: "Timeticks",
+                 values.Gauge32: "Gauge32", values.Counter32: "Counter32", values.Counter64: "Counter64",
+                 values.IpAddress: "IpAddress"}
 
 
 @pytest.fixture

@@ -11,14 +11,15 @@ from pydantic import ValidationError
 
 from collectors.sim import ManualClock, NetworkConfig, ShapeConfig
 from collectors.sim.agent import Agent
-from collectors.sim.ber import encode_message
 from collectors.sim.build import build_agent, shape
 from collectors.sim.clock import Timeline, parse_start
 from collectors.sim.demo import CLIMBING_SEGMENT, demo_devices
-from collectors.sim.message import Message
+from collectors.sim.message import Message, encode_message
 from collectors.sim.responder import answer
-from collectors.sim.smi import NULL, Oid, PduType
+from collectors.sim.smi import Oid
 from collectors.sim.traffic import DAILY_CURVE, Daily
+from collectors.snmp.ber import PduType
+from collectors.snmp.values import NULL
 
 IF_IN, IF_OUT = (1, 3, 6, 1, 2, 1, 2, 2, 1, 10), (1, 3, 6, 1, 2, 1, 2, 2, 1, 16)
 HC_IN, HC_OUT = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6), (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 10)

@@ -6,7 +6,7 @@ import pytest
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api, rfc1902, rfc1905
 
-from collectors.snmp import ber
+from collectors.snmp import ber, values
 from collectors.snmp.values import Counter32, Counter64, Gauge32, IpAddress, ObjectId, TimeTicks
 
 V2C = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
@@ -17,9 +17,10 @@ V2C = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
     ["1.3.6.1.2.1.1.3.0", "0.0", "2.999.1", "1.3.6.1.4.1.4491.2.1.20.1.2.1.1.3", "1.3.6.1.2.1.2.2.1.10.4294967295"],
 )
 def test_oid_round_trip_matches_pyasn1(oid: str) -> None:
-    body = ber.encode_oid_body(oid)
-    assert b"\x06" + ber.encode_length(len(body)) + body == encoder.encode(rfc1902.ObjectName(oid))
-    assert ber.decode_oid(body) == oid
+    encoded = ber.encode_oid(oid)
+    assert encoded == ber.encode_oid(ber.parse_oid(oid)) == encoder.encode(rfc1902.ObjectName(oid))
+    assert ber.decode_oid(encoded[2:]) == oid
+    assert ber.decode_oid_arcs(encoded[2:]) == ber.parse_oid(oid)
 
 
 @pytest.mark.parametrize("bad", ["", "1", "3.1", "1.40", "1.3.x", "1..3"])
@@ -89,7 +90,7 @@ def test_response_built_by_pysnmp_decodes_to_typed_values() -> None:
     pdu = V2C.ResponsePDU()
     V2C.apiPDU.set_defaults(pdu)
     V2C.apiPDU.set_request_id(pdu, 77)
-    values = [
+    sent = [
         ("1.3.6.1.2.1.1.3.0", rfc1902.TimeTicks(123)),
         ("1.3.6.1.2.1.1.1.0", rfc1902.OctetString(b"descr")),
         ("1.3.6.1.2.1.2.2.1.10.1", rfc1902.Counter32(5)),
@@ -102,7 +103,7 @@ def test_response_built_by_pysnmp_decodes_to_typed_values() -> None:
         ("1.3.6.1.2.1.1.9.1", rfc1905.noSuchInstance),
         ("1.3.6.1.2.1.1.9.2", rfc1905.endOfMibView),
     ]
-    V2C.apiPDU.set_varbinds(pdu, values)
+    V2C.apiPDU.set_varbinds(pdu, sent)
     V2C.apiMessage.set_pdu(msg, pdu)
     data = encoder.encode(msg)
     assert ber.peek_message_id(data) == 77
@@ -110,15 +111,15 @@ def test_response_built_by_pysnmp_decodes_to_typed_values() -> None:
     assert (version, community, decoded.tag, decoded.request_id) == (1, b"c", ber.RESPONSE, 77)
     got = dict(decoded.varbinds)
     expect_types = [TimeTicks, bytes, Counter32, Counter64, Gauge32, IpAddress, ObjectId, int]
-    for (oid, _), t in zip(values, expect_types, strict=False):
+    for (oid, _), t in zip(sent, expect_types, strict=False):
         assert type(got[oid]) is t
     assert got["1.3.6.1.2.1.31.1.1.1.6.1"] == 2**40
     assert got["1.3.6.1.2.1.4.20.1.1.1"] == "10.0.0.1"
     assert got["1.3.6.1.2.1.1.2.0"] == "1.3.6.1.4.1.8072.3.2.10"
     assert got["1.3.6.1.2.1.2.2.1.8.1"] == -7
-    assert got["1.3.6.1.2.1.1.9.0"] is ber.NO_SUCH_OBJECT
-    assert got["1.3.6.1.2.1.1.9.1"] is ber.NO_SUCH_INSTANCE
-    assert got["1.3.6.1.2.1.1.9.2"] is ber.END_OF_MIB_VIEW
+    assert got["1.3.6.1.2.1.1.9.0"] is values.NO_SUCH_OBJECT
+    assert got["1.3.6.1.2.1.1.9.1"] is values.NO_SUCH_INSTANCE
+    assert got["1.3.6.1.2.1.1.9.2"] is values.END_OF_MIB_VIEW
 
 
 @pytest.mark.parametrize("cut", [1, 5, 20, -1])

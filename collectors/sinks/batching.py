@@ -1,0 +1,178 @@
+"""What both sinks share: an in-memory queue that ``write()`` fills and one writer thread that empties it.
+
+:class:`BatchWriter` keeps a bounded FIFO (beyond ``max_queue_points`` the oldest items are dropped and
+counted) and hands its writer thread batches of ``batch_size`` items, or whatever waited ``flush_interval``
+seconds, or everything at once while a flush or close is pending. Between batches the thread runs the sink's
+one periodic chore (retention for the embedded store, spool replay for InfluxDB). Items count as settled once
+their batch was handled, whatever the outcome; :meth:`BatchWriter.flush` waits for that.
+
+A sink subclasses it, calls :meth:`~BatchWriter._enqueue` from ``write()``, :meth:`~BatchWriter._start` once
+and :meth:`~BatchWriter._stop` from ``close()``, and implements :meth:`~BatchWriter._handle` (store one batch
+and run the chore if due) and, when it has a chore, :meth:`~BatchWriter._chore_at`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from typing import ClassVar, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class BatchWriter(Generic[T]):
+    """A bounded queue of items and the thread that stores them in batches; see the module docstring."""
+
+    label: ClassVar[str] = "sink"
+    """How log lines and errors name the sink ("influx sink")."""
+    unit: ClassVar[str] = "points"
+    """What the queued items are, in log lines."""
+    logger: ClassVar[logging.Logger] = logging.getLogger(__name__)
+
+    def __init__(
+        self, *, batch_size: int, flush_interval: float, max_queue_points: int, counters: Iterable[str] = ()
+    ) -> None:
+        self.max_queue_points = max_queue_points
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self._cond = threading.Condition()  # guards everything below (reentrant)
+        self._queue: deque[T] = deque()
+        self._queue_since = 0.0  # when the oldest queued item was queued (monotonic)
+        self._accepted = 0  # items accepted by _enqueue()
+        self._settled = 0  # of those: handled (stored, spooled, rejected) or dropped
+        self._flush_target = 0
+        self._in_flight = False
+        self._stopping = False
+        self._closed = False
+        self._counters = dict.fromkeys(("points_accepted_total", "points_dropped_total", *counters), 0.0)
+        self._thread: threading.Thread | None = None
+
+    # -- for write(), flush(), close(), stats() ----------------------------------------------------------
+
+    def _start(self, thread_name: str) -> None:
+        self._thread = threading.Thread(target=self._run, name=thread_name, daemon=True)
+        self._thread.start()
+
+    def _enqueue(self, items: Sequence[T], skipped: int = 0) -> None:
+        """Queue ``items`` (and count ``skipped`` samples the sink could not turn into items)."""
+        with self._cond:
+            if self._stopping:
+                raise RuntimeError(f"{self.label} is closed")
+            if skipped:
+                self._counters["samples_skipped_total"] += skipped
+            if not items:
+                return
+            if not self._queue:
+                self._queue_since = time.monotonic()
+            self._queue.extend(items)
+            self._accepted += len(items)
+            self._counters["points_accepted_total"] += len(items)
+            overflow = len(self._queue) - self.max_queue_points
+            if overflow > 0:
+                for _ in range(overflow):
+                    self._queue.popleft()
+                self._settled += overflow
+                self._counters["points_dropped_total"] += overflow
+                self.logger.warning("%s: queue full, dropped the oldest %d %s", self.label, overflow, self.unit)
+            if len(self._queue) >= self.batch_size:
+                self._cond.notify_all()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every item accepted so far is settled (at most ``timeout`` seconds; None: no limit)."""
+        thread = self._thread
+        if thread is None:
+            return
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            target = self._accepted
+            self._flush_target = max(self._flush_target, target)
+            self._cond.notify_all()
+            while self._settled < target and thread.is_alive():
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return
+                self._cond.wait(remaining)
+
+    def _stop(self) -> bool:
+        """Refuse further items, let the writer handle what is queued and wait for it to end; False if this
+        was done before."""
+        with self._cond:
+            if self._closed:
+                return False
+            self._closed = True
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+        return True
+
+    def _snapshot(self) -> dict[str, float]:
+        """The counters and the queue length (``queue_points``)."""
+        with self._cond:
+            out = dict(self._counters)
+            out["queue_points"] = float(len(self._queue))
+        return out
+
+    def _count(self, name: str, value: int) -> None:
+        with self._cond:
+            self._counters[name] += value
+
+    # -- for the subclass --------------------------------------------------------------------------------
+
+    def _chore_at(self) -> float | None:
+        """When (monotonic) the periodic chore is next due; None: not pending. Called holding the lock."""
+        return None
+
+    def _handle(self, batch: list[T], chore_due: bool, stopping: bool) -> None:
+        """Store ``batch`` (may be empty), then run the chore when ``chore_due``; ``stopping``: the last batches."""
+        raise NotImplementedError
+
+    # -- writer thread -----------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while self._step():
+                pass
+        except Exception:  # a bug must not take the poller down silently
+            self.logger.exception("%s: writer thread failed", self.label)
+        finally:
+            with self._cond:
+                self._cond.notify_all()
+
+    def _step(self) -> bool:
+        """One unit of work: wait for a due batch or chore, then handle it; False once stopped and empty."""
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                forced = self._stopping or self._settled < self._flush_target
+                due = bool(self._queue) and (
+                    forced or len(self._queue) >= self.batch_size or now - self._queue_since >= self.flush_interval
+                )
+                chore_at = None if self._stopping else self._chore_at()
+                chore_due = chore_at is not None and now >= chore_at
+                if due or chore_due:
+                    break
+                if self._stopping:
+                    return False
+                waits = [] if chore_at is None else [chore_at - now]
+                if self._queue:
+                    waits.append(self._queue_since + self.flush_interval - now)
+                self._cond.wait(max(0.0, min(waits)) if waits else None)
+            batch: list[T] = []
+            if due:
+                batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
+                if self._queue:
+                    self._queue_since = now
+                self._in_flight = True
+            stopping = self._stopping
+        try:
+            self._handle(batch, chore_due, stopping)
+        finally:
+            with self._cond:
+                self._settled += len(batch)
+                self._in_flight = False
+                self._cond.notify_all()
+        return True
