@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from noc.db import Database
 from noc.settings import Settings
+from tests.support.snmpd import Agent, require
 
 PG_URL = os.environ.get("NOC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 """The PostgreSQL the tests use; each test gets a schema of its own in it."""
@@ -58,3 +59,24 @@ def db(settings: Settings) -> Iterator[Database]:
     database.upgrade()
     yield database
     database.dispose()
+
+
+def _running_agent(directory: Path) -> Iterator[Agent]:
+    require("snmpd")
+    require("snmpget")
+    agent = Agent(directory)
+    agent.start()
+    yield agent
+    agent.stop()
+
+
+@pytest.fixture(scope="session")
+def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
+    """A real net-snmp agent on loopback shared by read-only tests (v2c and v3 users: tests/support/snmpd.py)."""
+    yield from _running_agent(tmp_path_factory.mktemp("snmpd"))
+
+
+@pytest.fixture
+def own_snmpd(tmp_path: Path) -> Iterator[Agent]:
+    """A real net-snmp agent of the test's own, for restarts and SETs."""
+    yield from _running_agent(tmp_path / "snmpd")

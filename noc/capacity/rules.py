@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Annotated, Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from collectors.snmp.profiles import ProfileError, read_yaml
 from noc.capacity.rollups import percentile
 from noc.inventory.enums import DIRECTIONS, SEGMENT_KINDS
 
@@ -182,14 +182,9 @@ def _builtin_rules() -> dict[str, RuleSet]:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RulesError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise RulesError(f"{path}: invalid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise RulesError(f"{path}: expected a mapping with 'common' and 'kinds'")
-    return data
+        return read_yaml(path)  # the strict loader of device profiles: duplicate keys are errors too
+    except ProfileError as exc:
+        raise RulesError(str(exc)) from None
 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:

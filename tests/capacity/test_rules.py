@@ -111,7 +111,7 @@ def test_unknown_kind_and_non_mapping_override() -> None:
     ({"kinds": {**KINDS_EMPTY, "core": ["sustained"]}}, "kinds.core: a mapping is required, not list"),
     ({"defaults": {}, "kinds": KINDS_EMPTY}, "defaults: unknown key"),
     ({"common": {}}, "kinds: a mapping is required, not NoneType"),
-    ("- just\n- a list\n", "expected a mapping with 'common' and 'kinds'"),
+    ("- just\n- a list\n", "expected a mapping at the top level"),
     ("kinds: [unclosed\n", "invalid YAML"),
     # unquoted, YAML 1.1 reads 19:00 as the sexagesimal number 1140
     ("common:\n  busy_hour_p95:\n    start: 19:00\nkinds: {access: {}, aggregation: {}, core: {}, international: {}}\n",

@@ -5,23 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import yaml
 
 from noc.settings import Settings
-from tests.support.snmpd import COMMUNITY, V3_SHA256, Agent, free_udp_port, require
-
-
-@pytest.fixture(scope="module")
-def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    require("snmpd")
-    snmpd = Agent(tmp_path_factory.mktemp("snmpd"))
-    snmpd.start()
-    yield snmpd
-    snmpd.stop()
+from tests.support.snmpd import COMMUNITY, V3_SHA256, Agent, free_udp_port
 
 
 def noc(
@@ -36,30 +25,30 @@ def noc(
                           env=env, timeout=60)
 
 
-def test_adhoc_v2c_and_v3(agent: Agent) -> None:
-    v2c = noc(None, agent.address, "--community", COMMUNITY)
+def test_adhoc_v2c_and_v3(snmpd: Agent) -> None:
+    v2c = noc(None, snmpd.address, "--community", COMMUNITY)
     assert v2c.returncode == 0, v2c.stderr
     assert "interface" in v2c.stdout and "uptime_s" in v2c.stdout and "lo" in v2c.stdout
-    v3 = noc(None, agent.address, "--v3-user", V3_SHA256.user, "--auth-proto", "SHA256", "--priv-proto", "AES",
+    v3 = noc(None, snmpd.address, "--v3-user", V3_SHA256.user, "--auth-proto", "SHA256", "--priv-proto", "AES",
              env_extra={"NOC_POLL_AUTH_KEY": V3_SHA256.auth_key, "NOC_POLL_PRIV_KEY": V3_SHA256.priv_key or ""})
     assert v3.returncode == 0, v3.stderr
     assert "interface" in v3.stdout
 
 
-def test_rates_over_an_interval(agent: Agent) -> None:
-    done = noc(None, agent.address, "--community", COMMUNITY, "--rate-interval", "1")
+def test_rates_over_an_interval(snmpd: Agent) -> None:
+    done = noc(None, snmpd.address, "--community", COMMUNITY, "--rate-interval", "1")
     assert done.returncode == 0, done.stderr
     assert "bit/s" in done.stdout
 
 
-def test_inventory_device_by_name(agent: Agent, settings: Settings, tmp_path: Path) -> None:
+def test_inventory_device_by_name(snmpd: Agent, settings: Settings, tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "noc", "--data-dir", str(settings.data_dir), "--database-url",
                     settings.resolved_database_url(), "db", "upgrade"], check=True, capture_output=True,
                    env={**os.environ, "NOC_SECRET_KEY": "test-secret-key-0123456789"})
     inventory = tmp_path / "inv.yaml"
     inventory.write_text(yaml.safe_dump({
         "credentials": [{"name": "lab", "version": "v2c", "community": COMMUNITY}],
-        "devices": [{"name": "lab-router", "kind": "router", "address": "127.0.0.1", "port": agent.port,
+        "devices": [{"name": "lab-router", "kind": "router", "address": "127.0.0.1", "port": snmpd.port,
                      "credential": "lab"}]}))
     imported = subprocess.run([sys.executable, "-m", "noc", "--data-dir", str(settings.data_dir), "--database-url",
                                settings.resolved_database_url(), "inventory", "import", str(inventory)],

@@ -6,7 +6,6 @@ import asyncio
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,25 +15,15 @@ from collectors.snmp.client import SnmpClient
 from collectors.snmp.counters import RateTracker
 from noc.polling.device_poll import PollOutcome, poll
 from noc.polling.targets import PollTarget
-from tests.support.snmpd import COMMUNITY, V3_SHA, V3_SHA256, Agent, require
+from tests.support.snmpd import COMMUNITY, V3_SHA, V3_SHA256, Agent
 
 HC_IN, HC_OUT, UPTIME = "1.3.6.1.2.1.31.1.1.1.6.1", "1.3.6.1.2.1.31.1.1.1.10.1", "1.3.6.1.2.1.1.3.0"
 
 
-@pytest.fixture(scope="module")
-def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    require("snmpd")
-    require("snmpget")
-    snmpd = Agent(tmp_path_factory.mktemp("snmpd"))
-    snmpd.start()
-    yield snmpd
-    snmpd.stop()
-
-
-def snmpget_counters(agent: Agent) -> tuple[float, int, int]:
+def snmpget_counters(snmpd: Agent) -> tuple[float, int, int]:
     """(time, ifHCInOctets.1, ifHCOutOctets.1) of loopback, read with net-snmp's snmpget."""
     at = time.time()
-    done = agent.cli("snmpget", "-Oqv", HC_IN, HC_OUT)
+    done = snmpd.cli("snmpget", "-Oqv", HC_IN, HC_OUT)
     values = [int(v) for v in done.stdout.split()]
     return at, values[0], values[1]
 
@@ -65,8 +54,8 @@ def lo_rates(outcome: PollOutcome) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize("credentials", [V2c(COMMUNITY), V3_SHA, V3_SHA256], ids=["v2c", "v3-sha", "v3-sha256"])
-def test_rates_agree_with_snmpget_within_2_percent(agent: Agent, credentials: object) -> None:
-    target = PollTarget("device", 1, "lab", "if-mib", Target(agent.host, agent.port, credentials))  # type: ignore[arg-type]
+def test_rates_agree_with_snmpget_within_2_percent(snmpd: Agent, credentials: object) -> None:
+    target = PollTarget("device", 1, "lab", "if-mib", Target(snmpd.host, snmpd.port, credentials))  # type: ignore[arg-type]
 
     async def scenario() -> tuple[PollOutcome, tuple[float, int, int], tuple[float, int, int]]:
         client, tracker = SnmpClient(), RateTracker()
@@ -74,11 +63,11 @@ def test_rates_agree_with_snmpget_within_2_percent(agent: Agent, credentials: ob
             first = await poll(client, target, tracker)
             assert first.ok, first.error
             assert any(s.measurement == "system" and s.fields.get("uptime_s") for s in first.samples)
-            before = snmpget_counters(agent)
+            before = snmpget_counters(snmpd)
             await asyncio.to_thread(loopback_traffic, 200)
             await asyncio.sleep(6)  # past snmpd's interface cache, and long enough that skew is < 1 %
             second = await poll(client, target, tracker)
-            after = snmpget_counters(agent)
+            after = snmpget_counters(snmpd)
             return second, before, after
         finally:
             await client.close()
@@ -110,7 +99,7 @@ def test_a_dead_device_is_an_error_not_an_exception(tmp_path: Path) -> None:
     assert not outcome.ok and outcome.error_kind == "timeout" and "x-secret" not in outcome.error
 
 
-def test_snmpget_sees_the_same_uptime_source(agent: Agent) -> None:
-    done = agent.cli("snmpget", "-Oqvt", UPTIME)
+def test_snmpget_sees_the_same_uptime_source(snmpd: Agent) -> None:
+    done = snmpd.cli("snmpget", "-Oqvt", UPTIME)
     assert int(done.stdout.strip()) > 0
     assert subprocess.run(["snmpget", "--version"], capture_output=True).returncode == 0

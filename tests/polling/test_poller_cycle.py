@@ -22,16 +22,7 @@ from noc.inventory.service import CREDENTIALS_PURPOSE, InventoryWriter
 from noc.polling.service import Poller
 from noc.settings import Settings
 from tests.polling.test_poll_snmpd import loopback_traffic
-from tests.support.snmpd import COMMUNITY, Agent, require
-
-
-@pytest.fixture
-def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    require("snmpd")
-    snmpd = Agent(tmp_path_factory.mktemp("snmpd"))
-    snmpd.start()
-    yield snmpd
-    snmpd.stop()
+from tests.support.snmpd import COMMUNITY, Agent
 
 
 def dead_port() -> int:
@@ -42,13 +33,13 @@ def dead_port() -> int:
 
 @pytest.fixture
 def poller(
-    db: Database, settings: Settings, agent: Agent, tmp_path_factory: pytest.TempPathFactory
+    db: Database, settings: Settings, snmpd: Agent, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Poller]:
     settings = settings.model_copy(update={"snmp_timeout_s": 0.3, "snmp_retries": 0, "rollup_period_s": 60})
     box = SecretBox(settings.resolved_secret_key(), CREDENTIALS_PURPOSE)
     doc = {
         "credentials": [{"name": "lab", "version": "v2c", "community": COMMUNITY}],
-        "devices": [{"name": "router-1", "kind": "router", "address": "127.0.0.1", "port": agent.port,
+        "devices": [{"name": "router-1", "kind": "router", "address": "127.0.0.1", "port": snmpd.port,
                      "credential": "lab"},
                     {"name": "router-dead", "kind": "router", "address": "127.0.0.1", "port": dead_port(),
                      "credential": "lab"}],

@@ -12,7 +12,6 @@ import socket
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -20,7 +19,6 @@ import pytest
 from collectors.snmp.client import SnmpClient
 from tests.support.snmpd import (
     Agent,
-    require,
 )
 
 T = TypeVar("T")
@@ -41,28 +39,6 @@ async def with_client(fn: Callable[[SnmpClient], Awaitable[T]], **limits: Any) -
         return await fn(client)
     finally:
         await client.close()
-
-
-@pytest.fixture(scope="session")
-def snmpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Agent]:
-    """A shared agent for read-only tests."""
-    require("snmpd")
-    require("snmpget")
-    agent = Agent(tmp_path_factory.mktemp("snmpd"))
-    agent.start()
-    yield agent
-    agent.stop()
-
-
-@pytest.fixture
-def own_snmpd(tmp_path: Path) -> Iterator[Agent]:
-    """An agent of the test's own, for restarts and SETs."""
-    require("snmpd")
-    require("snmpget")
-    agent = Agent(tmp_path)
-    agent.start()
-    yield agent
-    agent.stop()
 
 
 @dataclass
