@@ -159,9 +159,16 @@ def serve(
 
 
 @app.command()
-def worker(ctx: typer.Context) -> None:
+def worker(
+    ctx: typer.Context,
+    metrics_port: Annotated[int | None, typer.Option(help="Serve this worker's /metrics on this port.")] = None,
+    metrics_host: Annotated[str, typer.Option(help="Address for --metrics-port.")] = "127.0.0.1",
+) -> None:
     """Run the background jobs without the API, until SIGINT or SIGTERM."""
+    from prometheus_client import start_http_server
+
     from noc.jobs import JobContext, build_scheduler
+    from noc.metrics import REGISTRY
 
     settings = settings_from(ctx)
     with reported_errors(settings):
@@ -172,6 +179,8 @@ def worker(ctx: typer.Context) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     scheduler.start()
+    if metrics_port is not None:
+        start_http_server(metrics_port, addr=metrics_host, registry=REGISTRY)
     out.print(f"noc worker running {len(scheduler.get_jobs())} jobs (Ctrl-C stops)")
     stop.wait()
     scheduler.shutdown(wait=True)
