@@ -38,13 +38,50 @@ def profile(name: str) -> Profile:
     return load_profile(name)
 
 
+DEFAULT_REPETITIONS = 25
+"""max-repetitions of a walk whose table size is not known yet."""
+MAX_REPETITIONS = 48
+"""Upper bound of a sized walk's max-repetitions (48 short varbinds stay well under a 1,500-byte MTU)."""
+_ROWS_SEEN: dict[tuple[str, int], int] = {}
+"""Most rows any device gave per (profile name, table of ``walk_plan``): the size hint of a first walk."""
+
+
+def walk_plan(prof: Profile) -> tuple[tuple[str, ...], ...]:
+    """The profile's first-pass walk roots grouped by table, in ``primary_walk_roots`` order."""
+    groups: list[tuple[str, ...]] = []
+    seen: set[str] = set()
+    for table in prof.tables:
+        roots = tuple(c.oid for c in table.columns if c.readable and c.fallback_for is None)
+        if roots:
+            groups.append(roots)
+            seen.update(roots)
+    rest = tuple(r for r in prof.primary_walk_roots if r not in seen)
+    return (*groups, *((r,) for r in rest))
+
+
 async def read_raw(client: SnmpClient, target: PollTarget, prof: Profile) -> dict[str, Value]:
-    """Everything ``prof`` asks of the device: scalars by GET, tables by walk, fallbacks only when needed."""
+    """Everything ``prof`` asks of the device: scalars by GET, tables by walk, fallbacks only when needed.
+
+    Walks ask for as many repetitions as the table has rows, plus one to see the column end: the rows of
+    the table's column walked before, else the most rows any device gave for that table, else 25. The
+    results are the same as with a fixed max-repetitions (a walk goes on while its column does), but the
+    agent encodes and the client decodes far fewer varbinds past the column's end.
+    """
     results: dict[str, Value] = {}
     if prof.get_oids:
         results.update(await client.get(target.target, prof.get_oids))
-    for root in prof.primary_walk_roots:
-        results.update(await client.walk(target.target, root))
+    for n, roots in enumerate(walk_plan(prof)):
+        key = (prof.name, n)
+        hint = _ROWS_SEEN.get(key, 0)
+        rows = 0
+        for root in roots:
+            known = rows or hint
+            reps = min(known + 1, MAX_REPETITIONS) if known else DEFAULT_REPETITIONS
+            column = await client.walk(target.target, root, max_repetitions=reps)
+            rows = max(rows, len(column))
+            results.update(column)
+        if rows > hint:
+            _ROWS_SEEN[key] = rows
     for root in prof.needed_fallback_roots(results):
         results.update(await client.walk(target.target, root))
     return results

@@ -5,17 +5,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import queue
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Generator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from collectors.samples import Sample
 from collectors.sinks import Sink
 from collectors.snmp.client import SnmpClient
 from collectors.snmp.counters import RateTracker
@@ -34,6 +36,12 @@ from noc.settings import Settings
 log = logging.getLogger("noc.polling")
 T = TypeVar("T")
 UNREACHABLE = "unreachable"
+CPE_BATCH = 1_000
+"""CPE results stored together (database rows, sink samples)."""
+UNSTORED_LIMIT = 3 * CPE_BATCH
+"""CPEs polled or being polled but not stored yet: polling waits below this (memory and backpressure bound)."""
+ROWS_PER_STATEMENT = 1_000
+"""Rows per executemany of an upsert."""
 
 
 @dataclass
@@ -49,6 +57,18 @@ class CycleReport:
     rollups_stored: int = 0
     withheld: dict[str, int] = field(default_factory=dict)
     duration_s: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Polled:
+    """What is kept of one CPE's poll once its samples went to the sink: its database rows and figures."""
+
+    status: dict[str, Any]
+    health: dict[str, Any]
+    ok: bool
+    error_kind: str
+    duration_s: float
+    samples: int
 
 
 class Poller:
@@ -107,37 +127,104 @@ class Poller:
         for reason, n in readings.withheld.items():
             metrics.INVALID_RATES.labels(reason).inc(n)
         report.segment_points, report.withheld = len(readings.points), readings.withheld
-        return self._finish(report, outcomes, samples, started)
+        self._count(report, outcomes, len(samples))
+        return self._finish(report, started)
 
     def cpe_cycle(self) -> CycleReport:
-        """Poll this shard's CPEs for fleet health and keep each CPE's newest verdict."""
+        """Poll this shard's CPEs for fleet health and keep each CPE's newest verdict.
+
+        At most ``poll_concurrency`` CPEs are polled at once. Each CPE's samples go to the sink as soon as
+        its poll ends and its health is graded then; the database rows are stored in batches of
+        ``CPE_BATCH``. Memory stays flat however large the inventory is.
+        """
         started = time.perf_counter()
         report = CycleReport("cpes")
         with self.db.session() as s:
             targets = cpes(s, self.box, shard=self.settings.shard(), **self._timing())
-        outcomes = self._run(self._poll_all(targets, None))
-        samples = [x for o in outcomes for x in o.samples]
-        self.sink.write(samples)
-        with self.db.session() as s:
-            self._store_status(s, outcomes)
-            self._store_health(s, outcomes)
-        return self._finish(report, outcomes, samples, started)
+        with closing(self._poll_batches(targets)) as batches:
+            for polled in batches:
+                with self.db.session() as s:
+                    _upsert_status(s, [p.status for p in polled])
+                    _upsert_health(s, [p.health for p in polled])
+                self._count(report, polled, sum(p.samples for p in polled))
+        return self._finish(report, started)
 
-    def _finish(self, report: CycleReport, outcomes: list[PollOutcome], samples: list[Sample],
-                started: float) -> CycleReport:
-        report.targets, report.samples = len(outcomes), len(samples)
-        report.ok = sum(o.ok for o in outcomes)
-        report.failed = report.targets - report.ok
+    def _count(self, report: CycleReport, outcomes: Sequence[PollOutcome | _Polled], samples: int) -> None:
+        report.targets += len(outcomes)
+        report.samples += samples
+        ok = sum(o.ok for o in outcomes)
+        report.ok += ok
+        report.failed += len(outcomes) - ok
+        duration = metrics.POLL_DURATION.labels(report.job)
+        for outcome in outcomes:
+            duration.observe(outcome.duration_s)
+            if not outcome.ok:
+                metrics.POLL_ERRORS.labels(report.job, outcome.error_kind).inc()
+
+    def _finish(self, report: CycleReport, started: float) -> CycleReport:
         report.duration_s = time.perf_counter() - started
         metrics.CYCLE_DURATION.labels(report.job).set(report.duration_s)
         metrics.CYCLE_TARGETS.labels(report.job).set(report.targets)
-        for outcome in outcomes:
-            metrics.POLL_DURATION.labels(report.job).observe(outcome.duration_s)
-            if not outcome.ok:
-                metrics.POLL_ERRORS.labels(report.job, outcome.error_kind).inc()
         log.info("%s cycle: %d targets, %d failed, %d samples in %.2f s", report.job, report.targets,
                  report.failed, report.samples, report.duration_s)
         return report
+
+    def _poll_batches(self, targets: list[PollTarget]) -> Generator[list[_Polled], None, None]:
+        """Poll ``targets`` on the loop and yield what to store of them in completion order, ``CPE_BATCH`` at
+        a time.
+
+        A CPE's poll starts only while fewer than ``UNSTORED_LIMIT`` CPEs are polled but not yet handed back
+        and stored; leaving the iteration early (an error while storing) cancels the polls still running.
+        """
+        done: queue.Queue[list[_Polled] | BaseException | None] = queue.Queue()
+        slots = asyncio.Semaphore(UNSTORED_LIMIT)
+        future = asyncio.run_coroutine_threadsafe(self._produce(targets, done, slots), self._loop)
+        try:
+            while (item := done.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                yield item
+                self._loop.call_soon_threadsafe(_release, slots, len(item))
+        finally:
+            future.cancel()
+
+    async def _produce(self, targets: list[PollTarget], done: queue.Queue[list[_Polled] | BaseException | None],
+                       slots: asyncio.Semaphore) -> None:
+        pending = iter(targets)
+        batch: list[_Polled] = []
+
+        async def worker() -> None:
+            nonlocal batch
+            while True:
+                await slots.acquire()
+                target = next(pending, None)
+                if target is None:
+                    slots.release()
+                    return
+                outcome = await poll(self.client, target, None)
+                if outcome.samples:
+                    self.sink.write(outcome.samples)
+                batch.append(self._polled(outcome))  # to the batch in force now, not when the poll started
+                if len(batch) >= CPE_BATCH:
+                    done.put(batch)
+                    batch = []
+
+        workers = [asyncio.ensure_future(worker()) for _ in range(min(len(targets), self.settings.poll_concurrency))]
+        try:
+            await asyncio.gather(*workers)
+            if batch:
+                done.put(batch)
+            done.put(None)
+        except BaseException as exc:
+            for task in workers:
+                task.cancel()
+            done.put(exc)
+            raise
+
+    def _polled(self, outcome: PollOutcome) -> _Polled:
+        """The rows and figures of a CPE's poll (plain values only: cheap to hold until stored)."""
+        return _Polled(_status_row(outcome), self._health_row(outcome), outcome.ok, outcome.error_kind,
+                       outcome.duration_s, len(outcome.samples))
 
     async def _poll_all(self, targets: list[PollTarget], tracker: RateTracker | None,
                         capacities: dict[int, dict[str, float]] | None = None) -> list[PollOutcome]:
@@ -145,36 +232,71 @@ class Poller:
         return list(await asyncio.gather(*(poll(self.client, t, tracker, caps.get(t.id)) for t in targets)))
 
     def _store_status(self, session: Session, outcomes: list[PollOutcome]) -> None:
-        if not outcomes:
-            return
-        kind = outcomes[0].target.kind
-        ids = [o.target.id for o in outcomes]
-        existing = {p.target_id: p for p in session.scalars(
-            select(PollStatus).where(PollStatus.target_kind == kind, PollStatus.target_id.in_(ids)))}
-        for outcome in outcomes:
-            at = datetime.fromtimestamp(outcome.at, UTC)
-            status = existing.get(outcome.target.id) or PollStatus(target_kind=kind, target_id=outcome.target.id,
-                                                                  consecutive_failures=0)
-            status.at, status.ok, status.error = at, outcome.ok, outcome.error
-            status.duration_s = round(outcome.duration_s, 4)
-            status.consecutive_failures = 0 if outcome.ok else (status.consecutive_failures or 0) + 1
-            if outcome.ok:
-                status.last_ok_at = at
-            session.add(status)
+        _upsert_status(session, [_status_row(o) for o in outcomes])
 
-    def _store_health(self, session: Session, outcomes: list[PollOutcome]) -> None:
-        ids = [o.target.id for o in outcomes]
-        existing = {h.cpe_id: h for h in session.scalars(select(CpeHealth).where(CpeHealth.cpe_id.in_(ids)))}
-        for outcome in outcomes:
-            health = existing.get(outcome.target.id) or CpeHealth(cpe_id=outcome.target.id)
-            health.at = datetime.fromtimestamp(outcome.at, UTC)
-            if not outcome.ok:
-                health.grade, health.findings = UNREACHABLE, json.dumps([{"error": outcome.error_kind}])
-            else:
-                verdicts = self.health.verdicts(outcome.samples)
-                grade = worst(verdicts) or Grade.GOOD
-                findings = [{"rule": v.rule, "measurement": v.measurement, "tags": dict(v.tags), "field": v.field,
-                             "value": v.value, "grade": v.grade.value}
-                            for v in verdicts if v.grade is not Grade.GOOD]
-                health.grade, health.findings = grade.value, json.dumps(findings, default=str)
-            session.add(health)
+    def _health_row(self, outcome: PollOutcome) -> dict[str, Any]:
+        """A CPE's health: its worst grade and the findings that are not good (unreachable when it failed)."""
+        if not outcome.ok:
+            grade, findings = UNREACHABLE, json.dumps([{"error": outcome.error_kind}])
+        else:
+            verdicts = self.health.verdicts(outcome.samples)
+            graded = worst(verdicts) or Grade.GOOD
+            notes = [{"rule": v.rule, "measurement": v.measurement, "tags": dict(v.tags), "field": v.field,
+                      "value": v.value, "grade": v.grade.value}
+                     for v in verdicts if v.grade is not Grade.GOOD]
+            grade, findings = graded.value, json.dumps(notes, default=str)
+        return {"cpe_id": outcome.target.id, "at": datetime.fromtimestamp(outcome.at, UTC), "grade": grade,
+                "findings": findings}
+
+
+def _status_row(outcome: PollOutcome) -> dict[str, Any]:
+    """A target's poll status row as a first poll would leave it (the upsert carries earlier failures on)."""
+    at = datetime.fromtimestamp(outcome.at, UTC)
+    ok = outcome.ok
+    return {"target_kind": outcome.target.kind, "target_id": outcome.target.id, "at": at, "ok": ok,
+            "error": outcome.error, "duration_s": round(outcome.duration_s, 4),
+            "consecutive_failures": 0 if ok else 1, "last_ok_at": at if ok else None}
+
+
+def _upsert_status(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Upsert poll status rows: failures count up until the next good poll, which ``last_ok_at`` keeps."""
+    table = PollStatus.__table__
+    stmt = _insert(session, table)
+    new = stmt.excluded
+    stmt = stmt.on_conflict_do_update(index_elements=["target_kind", "target_id"], set_={
+        "at": new.at, "ok": new.ok, "error": new.error, "duration_s": new.duration_s,
+        "consecutive_failures": case((new.ok, 0), else_=func.coalesce(table.c.consecutive_failures, 0) + 1),
+        "last_ok_at": case((new.ok, new.at), else_=table.c.last_ok_at)})
+    _execute_many(session, stmt, rows)
+
+
+def _upsert_health(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Upsert CPE health rows (the newest verdict replaces the previous one)."""
+    table = CpeHealth.__table__
+    stmt = _insert(session, table)
+    new = stmt.excluded
+    stmt = stmt.on_conflict_do_update(index_elements=["cpe_id"], set_={
+        "at": new.at, "grade": new.grade, "findings": new.findings})
+    _execute_many(session, stmt, rows)
+
+
+def _release(slots: asyncio.Semaphore, n: int) -> None:
+    """Give back ``n`` slots (called on the loop, for a batch the caller has stored)."""
+    for _ in range(n):
+        slots.release()
+
+
+def _insert(session: Session, table: Any) -> Any:
+    """An INSERT of the session's dialect that supports ``on_conflict_do_update`` (SQLite, PostgreSQL)."""
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for database dialect {name}")
+
+
+def _execute_many(session: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
+    """Run ``stmt`` for ``rows``, ``ROWS_PER_STATEMENT`` rows per executemany (none: nothing)."""
+    for start in range(0, len(rows), ROWS_PER_STATEMENT):
+        session.execute(stmt, rows[start:start + ROWS_PER_STATEMENT])

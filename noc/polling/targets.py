@@ -51,13 +51,20 @@ def segment_devices(session: Session, box: SecretBox, *, timeout: float, retries
 
 def cpes(session: Session, box: SecretBox, *, timeout: float, retries: int,
          shard: tuple[int, int] = (0, 1)) -> list[PollTarget]:
-    """Enabled CPEs with a management address, in this worker's shard."""
+    """Enabled CPEs with a management address, in this worker's shard.
+
+    Reads only the columns a poll needs (no ORM objects) and leaves other shards' rows in the database.
+    """
     creds = _load_credentials(session, box)
-    query = select(Cpe).where(Cpe.enabled.is_(True), Cpe.address.is_not(None))
+    default = V2c("public")
+    query = select(Cpe.id, Cpe.serial, Cpe.profile, Cpe.address, Cpe.port, Cpe.credential_id).where(
+        Cpe.enabled.is_(True), Cpe.address.is_not(None))
+    if shard[1] > 1:
+        query = query.where(Cpe.id % shard[1] == shard[0])
     return [
-        PollTarget("cpe", c.id, c.serial, c.profile,
-                   Target(c.address or "", c.port, creds.get(c.credential_id) or V2c("public"), timeout, retries))
-        for c in session.scalars(query.order_by(Cpe.id)) if c.id % shard[1] == shard[0]
+        PollTarget("cpe", cpe_id, serial, profile,
+                   Target(address or "", port, creds.get(credential_id) or default, timeout, retries))
+        for cpe_id, serial, profile, address, port, credential_id in session.execute(query.order_by(Cpe.id))
     ]
 
 

@@ -1,0 +1,271 @@
+"""Fleet cycle: one ``Poller.cpe_cycle()`` over a large CPE inventory against a simulated fleet.
+
+The goal it checks: "an inventory of 100,000 CPEs polled within a 5-minute cycle with under 1 GiB resident
+memory". Setup, none of it timed:
+
+1. a temporary SQLite database (``Database(url).upgrade()``) with one v2c credential sealed by
+   ``SecretBox(key, "snmp-credentials")`` and ``--cpes`` CPEs, bulk-inserted with SQLAlchemy core
+   (``insert(cpes)`` in chunks of 10,000 rows: ORM objects would only slow the setup down);
+2. ``--agents`` simulated CPE agents (``python -m collectors.sim --config``, a ``fleet`` of cable modems,
+   gateways and ONTs with the simulator's default faults: two agents offline, a few unhealthy) in a separate
+   process, so the poller's CPU and memory are measured alone. CPE *i* points at agent *i* % agents on
+   127.0.0.1 and gets the profile of that agent's kind (``docsis-cm``, ``docsis-gw``, ``gpon-ont``);
+3. the sink: ``--sink embedded`` (default) an ``EmbeddedStore`` in the temporary directory, the sink of an
+   installation without InfluxDB; ``--sink null`` counts and discards samples, to measure the poller alone.
+
+Then ``--cycles`` CPE cycles run one after the other, each printing wall time, CPEs/s, SNMP requests/s
+(the client's ``stats``), CPU seconds of the poller process, failures, and peak resident memory (VmHWM,
+reset before each cycle through ``/proc/self/clear_refs``; ``ru_maxrss`` covers the whole process life).
+
+Per-device limit: ``SnmpClient`` limits requests in flight per *agent address* (``per_device=2``). Real
+CPEs each have their own address; here ~``cpes/agents`` CPEs share one simulated agent, so the benchmark's
+client gets ``per_device = 2 * ceil(cpes / agents)``: every CPE keeps the budget of 2 it would have in the
+field, and the global limit (``poll_concurrency``, 512 by default) is what bounds the cycle, as in production.
+
+    .venv/bin/python benchmarks/fleet_cycle.py --cpes 100000 --agents 1000
+
+The last line is machine-readable: ``cpes=<n> cycle_s=<n> cpes_per_s=<n> peak_rss_mib=<n>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from collectors.samples import Sample
+from collectors.sinks import EmbeddedStore, Sink
+from collectors.snmp.client import SnmpClient
+from noc.crypto import SecretBox
+from noc.db import Database
+from noc.inventory.models import Cpe, Credential
+from noc.inventory.service import CREDENTIALS_PURPOSE
+from noc.polling.models import CpeHealth, PollStatus
+from noc.polling.service import CycleReport, Poller
+from noc.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+COMMUNITY = "fleet-bench"
+SECRET_KEY = "fleet-benchmark-secret-key-0123456789"
+PROFILES = {"cable_modem": "docsis-cm", "gateway": "docsis-gw", "ont": "gpon-ont"}
+GOAL_S, GOAL_MIB = 300.0, 1024.0
+MIB = 1024 * 1024
+
+
+# --- measuring ----------------------------------------------------------------------------------------
+
+
+def proc_status(key: str, pid: int | str = "self") -> float:
+    """A ``kB`` line of /proc/<pid>/status in MiB (0 when absent)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's VmHWM to its current RSS (Linux ``clear_refs`` 5); False when not allowed."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def proc_cpu(pid: int) -> float:
+    """User + system CPU seconds of a running process."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- setup --------------------------------------------------------------------------------------------
+
+
+def start_simulator(tmp: Path, agents: int, seed: int) -> tuple[subprocess.Popen[bytes], list[dict[str, Any]]]:
+    """The simulated fleet in its own process; returns it and its agents (name, kind, host, port...)."""
+    config, inventory = tmp / "fleet.json", tmp / "agents.json"
+    config.write_text(json.dumps({"seed": seed, "fleet": {"count": agents, "community": COMMUNITY}}))
+    proc = subprocess.Popen([sys.executable, "-m", "collectors.sim", "--config", str(config),
+                             "--inventory", str(inventory)], cwd=ROOT, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"the simulator exited with status {proc.returncode}")
+        with suppress(FileNotFoundError, json.JSONDecodeError):
+            described: list[dict[str, Any]] = json.loads(inventory.read_text())["agents"]
+            if len(described) == agents:
+                return proc, described
+        time.sleep(0.2)
+    proc.kill()
+    sys.exit("the simulator did not start within 300 s")
+
+
+def populate(db: Database, box: SecretBox, agents: list[dict[str, Any]], cpes: int) -> None:
+    """One sealed v2c credential and ``cpes`` CPEs, CPE i answering at agent i % len(agents)."""
+    with db.engine.begin() as conn:
+        credential_id = conn.execute(insert(Credential).returning(Credential.id), {
+            "name": "fleet-v2c", "version": "v2c", "sealed": box.seal({"community": COMMUNITY})}).scalar_one()
+        chunk: list[dict[str, Any]] = []
+        for i in range(cpes):
+            agent = agents[i % len(agents)]
+            chunk.append({"serial": f"SN{i:08d}", "mac": f"02:10:{i >> 24 & 255:02x}:{i >> 16 & 255:02x}:"
+                                                         f"{i >> 8 & 255:02x}:{i & 255:02x}",
+                          "model": agent.get("model", agent["kind"]), "profile": PROFILES[agent["kind"]],
+                          "address": agent["host"], "port": agent["port"], "credential_id": credential_id,
+                          "enabled": True})
+            if len(chunk) == 10_000:
+                conn.execute(insert(Cpe), chunk)
+                chunk = []
+        if chunk:
+            conn.execute(insert(Cpe), chunk)
+
+
+class NullSink:
+    """A sink that counts and discards samples (``--sink null``)."""
+
+    def __init__(self) -> None:
+        self.points = 0
+
+    def write(self, samples: Sequence[Sample]) -> None:
+        self.points += len(samples)
+
+    def flush(self, timeout: float | None = None) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def stats(self) -> dict[str, float]:
+        return {"points_written_total": float(self.points), "points_dropped_total": 0.0}
+
+
+class BenchPoller(Poller):
+    """The poller with a per-device limit that gives every CPE behind a shared agent its own budget."""
+
+    per_device = 2
+
+    async def _make_client(self) -> SnmpClient:
+        return SnmpClient(max_concurrency=self.settings.poll_concurrency, per_device=self.per_device)
+
+
+# --- main ---------------------------------------------------------------------------------------------
+
+
+def run_cycle(poller: Poller, sink: Sink, sim_pid: int, n: int) -> tuple[CycleReport, dict[str, float]]:
+    """One measured CPE cycle; prints its figures and returns them."""
+    reset = reset_peak_rss()
+    rss0 = proc_status("VmRSS")
+    requests0 = poller.client.stats["requests"]
+    before = dict(poller.client.stats)
+    written0 = sink.stats()["points_written_total"]
+    cpu0, sim_cpu0 = time.process_time(), proc_cpu(sim_pid)
+    started = time.perf_counter()
+    report = poller.cpe_cycle()
+    wall = time.perf_counter() - started
+    cpu, sim_cpu = time.process_time() - cpu0, proc_cpu(sim_pid) - sim_cpu0
+    peak = proc_status("VmHWM")
+    flush0 = time.perf_counter()
+    sink.flush()
+    drained = time.perf_counter() - flush0
+    requests = poller.client.stats["requests"] - requests0
+    delta = {k: v - before[k] for k, v in poller.client.stats.items()}
+    stats = sink.stats()
+    figures = {"cycle_s": wall, "cpes_per_s": report.targets / wall, "requests_per_s": requests / wall,
+               "peak_rss_mib": peak, "cpu_s": cpu, "sim_cpu_s": sim_cpu}
+    print(f"\ncycle {n}: {report.targets:,} CPEs in {wall:.1f} s = {report.targets / wall:,.0f} CPEs/s; "
+          f"{report.ok:,} ok, {report.failed:,} failed; {report.samples:,} samples")
+    print(f"  SNMP: {requests:,} requests = {requests / wall:,.0f}/s, {requests / max(report.targets, 1):.1f} "
+          f"per CPE; {delta['retries']:,} retransmissions, {delta['timeouts']:,} timeouts, "
+          f"{delta['unmatched']:,} late answers")
+    print(f"  CPU: poller {cpu:.1f} s ({cpu / wall:.0%} of one core), simulator {sim_cpu:.1f} s "
+          f"({sim_cpu / wall:.0%})")
+    print(f"  memory: RSS {rss0:.0f} MiB before, peak {peak:.0f} MiB during the cycle"
+          f"{'' if reset else ' (VmHWM not resettable: peak since process start)'}, {proc_status('VmRSS'):.0f} "
+          f"MiB after")
+    print(f"  sink: {stats['points_written_total'] - written0:,.0f} points stored, "
+          f"{stats['points_dropped_total']:,.0f} dropped in total; drained {drained:.1f} s after the cycle")
+    return report, figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cpes", type=int, default=100_000, help="CPEs in the inventory")
+    parser.add_argument("--agents", type=int, default=1_000, help="simulated CPE agents (CPEs share them)")
+    parser.add_argument("--cycles", type=int, default=1, help="CPE cycles to run one after the other")
+    parser.add_argument("--concurrency", type=int, default=Settings.model_fields["poll_concurrency"].default,
+                        help="poll_concurrency: SNMP requests in flight at once")
+    parser.add_argument("--timeout", type=float, default=2.0, help="snmp_timeout_s")
+    parser.add_argument("--retries", type=int, default=1, help="snmp_retries")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the simulated fleet")
+    parser.add_argument("--sink", choices=["embedded", "null"], default="embedded",
+                        help="EmbeddedStore, or a sink that discards samples (the poller alone)")
+    args = parser.parse_args()
+    if args.agents < 1 or args.cpes < 1:
+        parser.error("--cpes and --agents must be at least 1")
+
+    cores = os.cpu_count() or 1
+    print(f"machine: {cores} cores, Python {sys.version.split()[0]}; {args.cpes:,} CPEs on {args.agents:,} "
+          f"simulated agents (one simulator process), SQLite, {args.sink} sink")
+    with tempfile.TemporaryDirectory(prefix="noc-fleet-") as tmp_name:
+        tmp = Path(tmp_name)
+        t0 = time.perf_counter()
+        sim, agents = start_simulator(tmp, args.agents, args.seed)
+        try:
+            print(f"simulator: {len(agents):,} agents up in {time.perf_counter() - t0:.1f} s, "
+                  f"RSS {proc_status('VmRSS', sim.pid):.0f} MiB (pid {sim.pid})")
+            settings = Settings(data_dir=tmp / "data", database_url=f"sqlite:///{tmp / 'noc.db'}",
+                                secret_key=SECRET_KEY, influx_url=None, poll_concurrency=args.concurrency,
+                                snmp_timeout_s=args.timeout, snmp_retries=args.retries)
+            db = Database(settings.resolved_database_url())
+            db.upgrade()
+            box = SecretBox(settings.resolved_secret_key(), CREDENTIALS_PURPOSE)
+            t0 = time.perf_counter()
+            populate(db, box, agents, args.cpes)
+            print(f"inventory: {args.cpes:,} CPEs inserted in {time.perf_counter() - t0:.1f} s")
+            BenchPoller.per_device = 2 * math.ceil(args.cpes / len(agents))
+            sink: Sink = EmbeddedStore(tmp / "series" / "series.db") if args.sink == "embedded" else NullSink()
+            poller = BenchPoller(db, settings, sink, box)
+            print(f"client: poll_concurrency {args.concurrency}, per_device {BenchPoller.per_device}, "
+                  f"timeout {args.timeout:g} s, retries {args.retries}")
+            results = []
+            try:
+                for n in range(1, args.cycles + 1):
+                    results.append(run_cycle(poller, sink, sim.pid, n))
+            finally:
+                poller.close()
+                sink.close()
+            with db.session() as s:
+                statuses = s.scalar(select(func.count()).select_from(PollStatus)) or 0
+                health = s.scalar(select(func.count()).select_from(CpeHealth)) or 0
+                grades = dict(s.execute(select(CpeHealth.grade, func.count()).group_by(CpeHealth.grade)).all())
+            db.dispose()
+        finally:
+            sim.terminate()
+            sim.wait(30)
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"\ndatabase: {statuses:,} poll_status rows, {health:,} cpe_health rows; grades {grades}")
+    report, last = results[-1]
+    fits_time, fits_memory = last["cycle_s"] <= GOAL_S, last["peak_rss_mib"] < GOAL_MIB
+    print(f"peak RSS over the whole run (ru_maxrss, incl. setup): {maxrss:.0f} MiB")
+    print(f"goal: {args.cpes:,} CPEs within {GOAL_S:.0f} s: {'yes' if fits_time else 'NO'} "
+          f"({last['cycle_s']:.1f} s); under {GOAL_MIB:.0f} MiB: {'yes' if fits_memory else 'NO'} "
+          f"({last['peak_rss_mib']:.0f} MiB)")
+    print(f"cpes={report.targets} cycle_s={last['cycle_s']:.1f} cpes_per_s={last['cpes_per_s']:.0f} "
+          f"peak_rss_mib={last['peak_rss_mib']:.0f}")
+
+
+if __name__ == "__main__":
+    main()
