@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -29,15 +30,16 @@ NOISE_PERIODS = (331.0, 797.0, 1523.0)
 """Simulated seconds of the three noise sinusoids (about 5, 13 and 25 minutes)."""
 
 
-class Term:
+class Term(ABC):
     """One additive part of a utilization curve."""
 
+    @abstractmethod
     def value(self, s: float) -> float:
-        raise NotImplementedError
+        """The term at simulated second ``s``."""
 
+    @abstractmethod
     def integral(self, s: float) -> float:
         """∫₀ˢ value(x) dx."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import ClassVar, Generic, TypeVar
@@ -23,7 +24,7 @@ from typing import ClassVar, Generic, TypeVar
 T = TypeVar("T")
 
 
-class BatchWriter(Generic[T]):
+class BatchWriter(Generic[T], ABC):
     """A bounded queue of items and the thread that stores them in batches; see the module docstring."""
 
     label: ClassVar[str] = "sink"
@@ -126,16 +127,17 @@ class BatchWriter(Generic[T]):
         """When (monotonic) the periodic chore is next due; None: not pending. Called holding the lock."""
         return None
 
+    @abstractmethod
     def _handle(self, batch: list[T], chore_due: bool, stopping: bool) -> None:
         """Store ``batch`` (may be empty), then run the chore when ``chore_due``; ``stopping``: the last batches."""
-        raise NotImplementedError
 
     # -- writer thread -----------------------------------------------------------------------------------
 
     def _run(self) -> None:
         try:
-            while self._step():
-                pass
+            running = True
+            while running:
+                running = self._step()
         except Exception:  # a bug must not take the poller down silently
             self.logger.exception("%s: writer thread failed", self.label)
         finally:

@@ -320,11 +320,12 @@ class Spool:
             self._head_fd = None
 
     def _read_cursor(self) -> None:
+        cursor = self.directory / "cursor"
+        if not cursor.exists():
+            return
         try:
-            data = json.loads((self.directory / "cursor").read_text())
+            data = json.loads(cursor.read_text())
             self._cursor_seq, self._cursor_offset = int(data["segment"]), int(data["offset"])
-        except FileNotFoundError:
-            pass
         except (ValueError, KeyError, TypeError):
             log.error("spool: unreadable cursor in %s; replaying from the oldest segment", self.directory)
 

@@ -293,7 +293,7 @@ def _insert(session: Session, table: Any) -> Any:
         return postgresql.insert(table)
     if name == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"no upsert for database dialect {name}")
+    raise RuntimeError(f"no upsert for database dialect {name}: use SQLite or PostgreSQL")
 
 
 def _execute_many(session: Session, stmt: Any, rows: list[dict[str, Any]]) -> None:
