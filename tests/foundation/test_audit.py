@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 import sqlalchemy as sa
 
 from noc.audit.models import AuditEntry
@@ -52,12 +53,9 @@ def test_truncated_tail_is_found(db: Database) -> None:
 
 
 def test_rolled_back_change_leaves_no_entry(db: Database) -> None:
-    try:
-        with db.session() as s:
-            record(s, SYSTEM, "test.write", "thing", "1")
-            raise RuntimeError("the change failed")
-    except RuntimeError:
-        pass
+    with pytest.raises(RuntimeError), db.session() as s:
+        record(s, SYSTEM, "test.write", "thing", "1")
+        raise RuntimeError("the change failed")
     with db.session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
         assert verify_chain(s).ok

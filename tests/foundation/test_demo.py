@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -51,11 +52,9 @@ def wait_healthy(base: str, proc: subprocess.Popen[str], limit: float) -> float:
     while time.monotonic() - started < limit:
         if proc.poll() is not None:
             pytest.fail(f"demo exited early: {proc.stdout.read() if proc.stdout else ''}")
-        try:
+        with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{base}/api/v1/health", timeout=1).status_code == 200:
                 return time.monotonic() - started
-        except httpx.HTTPError:
-            pass
         time.sleep(0.2)
     proc.kill()
     pytest.fail(f"demo not healthy within {limit} s")

@@ -73,7 +73,7 @@ def hook() -> Iterator[Hook]:
             self.end_headers()
 
         def log_message(self, format: str, *args: object) -> None:
-            pass
+            """Quiet: the tests read the recorded requests instead of the log."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

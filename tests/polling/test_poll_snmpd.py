@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import subprocess
 import time
@@ -37,11 +38,9 @@ def loopback_traffic(megabytes: int) -> None:
     payload = b"x" * 60000
     for _ in range(megabytes * 1_000_000 // len(payload)):
         tx.sendto(payload, rx.getsockname())
-        try:
+        with contextlib.suppress(BlockingIOError):
             while True:
                 rx.recv(65535)
-        except BlockingIOError:
-            pass
     tx.close()
     rx.close()
 

@@ -180,7 +180,7 @@ class _Stub(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format: str, *args: object) -> None:
-        pass
+        """Quiet: the tests read the recorded requests instead of the log."""
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", "0")))
