@@ -48,13 +48,13 @@ from sqlalchemy import func, insert, select
 from collectors.samples import Sample
 from collectors.sinks import EmbeddedStore, Sink
 from collectors.snmp.client import SnmpClient
-from noc.crypto import SecretBox
-from noc.db import Database
+from noc.core.crypto import SecretBox
+from noc.core.db import Database
+from noc.core.settings import Settings
 from noc.inventory.models import Cpe, Credential
 from noc.inventory.service import CREDENTIALS_PURPOSE
 from noc.polling.models import CpeHealth, PollStatus
 from noc.polling.service import CycleReport, Poller
-from noc.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,1 +1,2 @@
-"""collectors: talks to the network (SNMP, ICMP, series sinks); knows nothing of subscribers."""
+"""collectors: talks to the network (SNMP polling by device profiles, a simulated network, series sinks); knows
+nothing of subscribers."""

@@ -14,23 +14,14 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import noc
-from noc.audit.api import router as audit_router
-from noc.auth.api import router as auth_router
-from noc.capacity.api import router as capacity_router
-from noc.capacity.events import webhook_events
-from noc.capacity.rules import load_rules
-from noc.capacity.tickets_api import router as tickets_router
-from noc.crypto import SecretBox
-from noc.db import Database
-from noc.errors import field_of
-from noc.http import ApiError, error_body
-from noc.inventory.api import inventory_router
-from noc.inventory.service import CREDENTIALS_PURPOSE, InventoryError, NotFoundError
-from noc.jobs import JobContext, build_scheduler, describe
-from noc.maintenance.api import router as maintenance_router
-from noc.metrics import exposition
-from noc.polling.api import router as polling_router
-from noc.settings import Settings
+from noc.capabilities import parts, runtime
+from noc.core.capability import Runtime
+from noc.core.db import Database
+from noc.core.errors import NocError, field_of
+from noc.core.http import ApiError, error_body
+from noc.core.metrics import exposition
+from noc.core.scheduler import build_scheduler, describe
+from noc.core.settings import Settings
 
 log = logging.getLogger("noc.api")
 
@@ -45,7 +36,7 @@ def health_router() -> APIRouter:
 
     @router.get("/health", summary="Is noc up?")
     def health(request: Request) -> dict[str, Any]:
-        db: Database = request.app.state.database
+        db: Database = request.app.state.runtime.db
         try:
             with db.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
@@ -70,13 +61,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
 
-    @app.exception_handler(NotFoundError)
-    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return JSONResponse(error_body("not_found", exc.message, exc.field), status_code=404)
-
-    @app.exception_handler(InventoryError)
-    async def inventory_error(_: Request, exc: InventoryError) -> JSONResponse:
-        return JSONResponse(error_body("invalid", exc.message, exc.field), status_code=422)
+    @app.exception_handler(NocError)
+    async def noc_error(_: Request, exc: NocError) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.field), status_code=exc.status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -99,22 +86,26 @@ def install_error_handlers(app: FastAPI) -> None:
                             status_code=500)
 
 
-def create_app(settings: Settings, database: Database | None = None, *, scheduler: bool = True) -> FastAPI:
-    """The noc API for ``settings``; with ``scheduler`` it also runs the background jobs."""
-    db = database or Database(settings.resolved_database_url())
-    jobs = JobContext(db, settings)
+def create_app(settings: Settings, database: Database | None = None, *, scheduler: bool = True,
+               rt: Runtime | None = None) -> FastAPI:
+    """The noc API for ``settings``: every enabled capability's router; with ``scheduler`` also their jobs.
+
+    ``rt`` is an already wired runtime to share (the demo's); by default one is made here.
+    """
+    db = database or (rt.db if rt is not None else Database(settings.resolved_database_url()))
+    rt = rt or runtime(settings, db)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if scheduler:
-            app.state.scheduler = build_scheduler(jobs)
+            app.state.scheduler = build_scheduler(rt, (part for _, part in parts("jobs")))
             app.state.scheduler.start()
         try:
             yield
         finally:
             if app.state.scheduler is not None and app.state.scheduler.running:
                 app.state.scheduler.shutdown(wait=True)
-            jobs.close()
+            rt.close()
             if database is None:
                 db.dispose()
 
@@ -128,22 +119,13 @@ def create_app(settings: Settings, database: Database | None = None, *, schedule
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
-    app.state.database = db
-    app.state.settings = settings
-    app.state.secret_box = SecretBox(settings.resolved_secret_key(), CREDENTIALS_PURPOSE)
+    app.state.runtime = rt
     app.state.scheduler = None
-    app.state.capacity_rules = load_rules(settings.capacity_rules_file)
-    app.state.ticket_events = webhook_events(settings.ticket_webhook_url)
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
     api.include_router(health_router())
-    api.include_router(auth_router)
-    api.include_router(inventory_router())
-    api.include_router(audit_router)
-    api.include_router(polling_router)
-    api.include_router(capacity_router)
-    api.include_router(tickets_router)
-    api.include_router(maintenance_router)
+    for _, router in parts("router"):
+        api.include_router(router)
     app.include_router(api)
 
     @app.get("/metrics", include_in_schema=False)

@@ -1,60 +1,43 @@
-"""``noc demo``: the embedded default on SQLite with a generated inventory, one token per role, the API
-and the scheduler. Later capabilities (the simulated network, polling) join through ``DEMO_PARTS``."""
+"""``noc demo``: the embedded default on SQLite with every capability's demo part, the API and the scheduler.
+
+The API answers (``/api/v1/health`` included) as soon as the data is seeded; the simulated network and the
+scheduled jobs start right after, in the background. Ports are picked free, so two demos (or a demo and the
+test suite) can run on one machine at once.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
+import logging
 import shutil
-from collections.abc import Callable
-from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass
+import socket
+import threading
+from collections.abc import Iterable
+from contextlib import ExitStack
 from pathlib import Path
 
 import uvicorn
+from fastapi import FastAPI
 
-from collectors.sim import SimulatedNetwork
-from collectors.sim.demo import demo_config
 from noc.api import create_app
-from noc.audit.service import Actor
-from noc.auth.roles import Role
-from noc.auth.service import add_user, issue_token, revoke_tokens, user_by_name
-from noc.crypto import SecretBox
-from noc.db import Database
-from noc.inventory.demo_data import CPE_PORT_BASE, DEVICE_PORT_BASE, demo_document
-from noc.inventory.importer import ImportReport, document_rows, import_rows
-from noc.inventory.models import Subscriber
-from noc.inventory.service import CREDENTIALS_PURPOSE, InventoryWriter
-from noc.settings import Settings
+from noc.capabilities import parts, runtime
+from noc.core.capability import DemoContext, DemoPart
+from noc.core.cli import CliError, out
+from noc.core.db import Database
+from noc.core.scheduler import build_scheduler
+from noc.core.settings import Settings
+from noc.migrations import upgrade
 
-DEMO_ACTOR = Actor(name="demo", role="admin")
-TOKENS_FILE = "tokens.json"
+log = logging.getLogger("noc.demo")
 LAYOUT_FILE = "demo.json"
-SUBSCRIBERS = 200
-
-
-@dataclass
-class DemoContext:
-    """What a demo part gets: the demo's settings, database and where the simulated devices answer."""
-
-    settings: Settings
-    db: Database
-    device_port_base: int = DEVICE_PORT_BASE
-    cpe_port_base: int = CPE_PORT_BASE
-
-
-DemoPart = Callable[[DemoContext], AbstractContextManager[object]]
-
-
-def simulated_network(context: DemoContext) -> AbstractContextManager[object]:
-    """The demo inventory's devices and CPEs as SNMP agents on loopback (time runs 60x: a day in 24 min)."""
-    config = demo_config(SUBSCRIBERS, cpe_base_port=context.cpe_port_base,
-                         device_base_port=context.device_port_base, community="noc-demo")
-    return SimulatedNetwork(config)
-
-
-DEMO_PARTS: list[DemoPart] = [simulated_network]
-"""Context managers entered around the running demo; pollers come with the scheduler's jobs."""
+DEVICE_PORTS = 5
+"""UDP ports the simulated routers, CMTS and OLT take from the device base."""
+CPE_PORTS = 200
+CPE_OFFSET = 10_000
+"""The simulated CPEs answer from device base + this."""
+PORT_BASES = range(20161, 30000 - CPE_PORTS, 500)
+"""Candidate device bases, tried in order until every port of the layout is free."""
 
 
 def demo_settings(data_dir: Path, host: str, port: int) -> Settings:
@@ -64,59 +47,118 @@ def demo_settings(data_dir: Path, host: str, port: int) -> Settings:
                     poll_cpe_interval_s=60, rollup_period_s=30)
 
 
-def layout(data_dir: Path, device_port_base: int) -> tuple[int, int]:
-    """The demo's port layout: chosen when its data is created, kept in demo.json for later runs."""
+def reserve_udp(ports: Iterable[int], host: str = "127.0.0.1") -> list[socket.socket] | None:
+    """Bind every port of ``ports`` (UDP) and keep them, so no other demo picks them; None if one is taken."""
+    held: list[socket.socket] = []
+    for port in ports:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        held.append(sock)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            release(held)
+            return None
+    return held
+
+
+def release(sockets: Iterable[socket.socket]) -> None:
+    """Close reserved sockets (just before the simulated network binds the same ports)."""
+    for sock in sockets:
+        sock.close()
+
+
+def layout_ports(base: int) -> list[int]:
+    """Every UDP port the simulated network takes with device base ``base``."""
+    return [*range(base, base + DEVICE_PORTS), *range(base + CPE_OFFSET, base + CPE_OFFSET + CPE_PORTS)]
+
+
+def simulator_ports(data_dir: Path, wanted: int | None) -> tuple[int, list[socket.socket]]:
+    """The device port base and its ports, reserved: ``wanted``, else the saved base while it is free, else the
+    first free range.
+
+    Kept in ``demo.json`` so the inventory's ports stay put across restarts when they can.
+    """
     path = data_dir / LAYOUT_FILE
-    if path.exists():
-        saved = json.loads(path.read_text())
-        return int(saved["device_port_base"]), int(saved["cpe_port_base"])
-    bases = {"device_port_base": device_port_base, "cpe_port_base": device_port_base + CPE_PORT_BASE - DEVICE_PORT_BASE}
-    path.write_text(json.dumps(bases) + "\n")
-    return bases["device_port_base"], bases["cpe_port_base"]
+    saved = int(json.loads(path.read_text())["device_port_base"]) if path.exists() else None
+    if wanted is not None:
+        held = reserve_udp(layout_ports(wanted))
+        if held is None:
+            raise CliError(f"--sim-port-base {wanted}: some of UDP {wanted}-{wanted + DEVICE_PORTS - 1} or "
+                           f"{wanted + CPE_OFFSET}-{wanted + CPE_OFFSET + CPE_PORTS - 1} is taken; pick another")
+        base = wanted
+    else:
+        candidates = [saved] if saved is not None else []
+        for base in [*candidates, *PORT_BASES]:
+            if (held := reserve_udp(layout_ports(base))) is not None:
+                break
+        else:
+            raise CliError("no free UDP range for the simulated network; free one or give --sim-port-base")
+    path.write_text(json.dumps({"device_port_base": base, "cpe_port_base": base + CPE_OFFSET}) + "\n")
+    return base, held
 
 
-def prepare(
-    data_dir: Path, *, reset: bool, host: str = "127.0.0.1", port: int = 8000, device_port_base: int = DEVICE_PORT_BASE
-) -> tuple[DemoContext, dict[str, str], ImportReport | None]:
-    """Create (or reuse) the demo's data directory, schema, inventory and role tokens."""
+def api_socket(host: str, port: int) -> socket.socket:
+    """A listening socket on ``port`` when it is free on ``host``, otherwise (or for 0) on a free port."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.bind((host, 0))
+    sock.listen(128)
+    return sock
+
+
+def run(data_dir: Path, *, reset: bool = False, host: str = "127.0.0.1", port: int = 8000,
+        sim_port_base: int | None = None) -> None:
+    """Seed the demo (once), serve the API, then start the simulated network and the jobs; until Ctrl-C."""
     if reset and data_dir.exists():
         shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    device_base, cpe_base = layout(data_dir, device_port_base)
-    settings = demo_settings(data_dir, host, port)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    base, reserved = simulator_ports(data_dir, sim_port_base)
+    listener = api_socket(host, port)
+    chosen = int(listener.getsockname()[1])
+    settings = demo_settings(data_dir, host, chosen)
     db = Database(settings.resolved_database_url())
-    db.upgrade()
-    report = None
-    with db.session() as s:
-        if s.query(Subscriber.id).first() is None:
-            writer = InventoryWriter(s, DEMO_ACTOR, SecretBox(settings.resolved_secret_key(), CREDENTIALS_PURPOSE),
-                                     reason="demo inventory", via="demo")
-            document = demo_document(SUBSCRIBERS, device_port_base=device_base, cpe_port_base=cpe_base)
-            report = import_rows(document_rows("demo", document), writer)
-        tokens = {}
-        for role in Role:
-            name = f"demo-{role.value.replace('_', '-')}"
-            user = user_by_name(s, name) or add_user(s, name, role, DEMO_ACTOR)
-            revoke_tokens(s, user, DEMO_ACTOR)
-            tokens[role.value] = issue_token(s, user, DEMO_ACTOR, label="demo")
-    write_tokens(data_dir / TOKENS_FILE, tokens)
-    return DemoContext(settings, db, device_base, cpe_base), tokens, report
+    upgrade(db)
+    rt = runtime(settings, db)
+    ctx = DemoContext(rt, data_dir, base, base + CPE_OFFSET, before_bind=lambda: release(reserved))
+    demo_parts: list[DemoPart] = [part for _, part in parts("demo")]
+    for part in demo_parts:
+        if part.seed is not None:
+            part.seed(ctx)
+    app = create_app(settings, scheduler=False, rt=rt)
+    url = f"http://{host}:{chosen}"
+    if chosen != port:
+        out.print(f"port {port} is taken: serving on {chosen}")
+    out.print(f"noc demo on [bold]{url}[/bold]  health {url}/api/v1/health  docs {url}/api/docs  "
+              f"OpenAPI {url}/api/v1/openapi.json  (Ctrl-C stops)", highlight=False)
+    with ExitStack() as running:
+        starter = threading.Thread(target=_start_background, args=(app, ctx, demo_parts, running),
+                                   name="noc-demo-start", daemon=True)
+        starter.start()
+        server = uvicorn.Server(uvicorn.Config(app, host=host, port=chosen, log_config=None, access_log=False))
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises Ctrl-C after its graceful shutdown
+            server.run(sockets=[listener])
+        starter.join()
+        scheduler = app.state.scheduler  # set only after the API stopped, if Ctrl-C came during the start
+        if scheduler is not None and scheduler.running:
+            scheduler.shutdown(wait=True)
 
 
-def write_tokens(path: Path, tokens: dict[str, str]) -> None:
-    """Write the role → token map for scripts, readable by the owner only."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        json.dump(tokens, handle, indent=2)
-        handle.write("\n")
-
-
-def run(context: DemoContext) -> None:
-    """Serve the API and scheduler until Ctrl-C, with every demo part running around it."""
-    settings = context.settings
-    with ExitStack() as stack:
-        for part in DEMO_PARTS:
-            stack.enter_context(part(context))
-        app = create_app(settings, context.db)
-        uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")
-    context.db.dispose()
+def _start_background(app: FastAPI, ctx: DemoContext, demo_parts: list[DemoPart], running: ExitStack) -> None:
+    """Start every part's background work (the simulated network), then the scheduled jobs."""
+    try:
+        for part in demo_parts:
+            if part.run is not None:
+                running.enter_context(part.run(ctx))
+        scheduler = build_scheduler(ctx.runtime, (p for _, p in parts("jobs")))
+        scheduler.start()
+        app.state.scheduler = scheduler  # the API's shutdown stops it
+    except Exception:
+        log.exception("the demo could not start its simulated network or jobs")
+        return
+    for note in ctx.notes:
+        out.print(note, highlight=False)
+    out.print("demo ready: the simulated network is polled live; watch /api/v1/capacity/now and /api/v1/health/cpes",
+              highlight=False)

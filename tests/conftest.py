@@ -11,8 +11,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from noc.db import Database
-from noc.settings import Settings
+from noc.capabilities import runtime
+from noc.core.capability import Runtime
+from noc.core.db import Database
+from noc.core.settings import Settings
+from noc.migrations import upgrade
 from tests.support.snmpd import Agent, require
 
 PG_URL = os.environ.get("NOC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -56,9 +59,17 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 def db(settings: Settings) -> Iterator[Database]:
     """The fresh database with the schema migrated to the newest version."""
     database = Database(settings.resolved_database_url())
-    database.upgrade()
+    upgrade(database)
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def rt(settings: Settings, db: Database) -> Iterator[Runtime]:
+    """A runtime on the fresh database with every capability wired in (as `noc serve` has)."""
+    wired = runtime(settings, db)
+    yield wired
+    wired.close()
 
 
 def _running_agent(directory: Path) -> Iterator[Agent]:

@@ -23,31 +23,25 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     StringConstraints,
-    ValidationError,
     model_validator,
 )
 
 from collectors.samples import FieldValue, Sample
 from collectors.snmp.counters import CounterReading, Rate, RateKey, RateTracker
 from collectors.snmp.values import Counter32, Counter64, Value
+from collectors.strict_yaml import ConfigError, StrictModel, read_yaml, validate_model
 
 log = logging.getLogger(__name__)
 
 PROFILE_DIR = Path(__file__).with_name("profiles")
 """Where the built-in profiles live."""
-
-POLICY_FILES = frozenset({"health"})
-"""YAML files in a profile directory that are policies, not device profiles."""
 
 SmiType = Literal[
     "Integer32", "Unsigned32", "Gauge32", "Counter32", "Counter64", "TimeTicks", "TruthValue",
@@ -69,7 +63,7 @@ _TEXTS = frozenset({"DisplayString", "OctetString", "PhysAddress", "InetAddress"
 _OID_RE = re.compile(r"\d+(\.\d+)+")
 
 
-class ProfileError(ValueError):
+class ProfileError(ConfigError):
     """A profile or policy file that cannot be used; the message names the file and the field."""
 
 
@@ -84,12 +78,6 @@ Oid = Annotated[str, AfterValidator(_oid)]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$")]
 ObjectName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$")]
 ProfileName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-
-
-class StrictModel(BaseModel):
-    """Base of profile and policy models: unknown keys are errors, instances are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class RateSpec(StrictModel):
@@ -578,80 +566,14 @@ def _text(smi: str, raw: Value) -> str | None:
 # --- loading -------------------------------------------------------------------------------------------
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys (PyYAML would silently keep the last one)."""
-
-
-def _mapping_without_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
-
-
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Parse a profile or policy file into a mapping, raising :class:`ProfileError` naming the file."""
-    try:
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=_StrictLoader)  # a SafeLoader subclass
-    except OSError as exc:
-        raise ProfileError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise ProfileError(f"{path}: invalid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ProfileError(f"{path}: expected a mapping at the top level")
-    return data
-
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def validate_model(model: type[M], data: Mapping[str, Any], path: Path) -> M:
-    """Validate ``data`` as ``model``; errors become one :class:`ProfileError` line per problem, each naming
-    the file and the field path (list items by their ``name``, e.g. ``tables[downstream].columns[x].scale``).
-    """
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        lines = []
-        for err in exc.errors():
-            msg = err["msg"].removeprefix("Value error, ")
-            lines.append(f"{path}: {_where(data, err['loc'])}: {msg}")
-        raise ProfileError("\n".join(lines)) from None
-
-
-def _where(data: Any, loc: tuple[int | str, ...]) -> str:
-    parts: list[str] = []
-    node = data
-    for key in loc:
-        if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
-            node = node[key]
-            label = node.get("name") if isinstance(node, dict) else None
-            item = f"[{label if isinstance(label, str) else key}]"
-            if parts:
-                parts[-1] += item
-            else:
-                parts.append(item)
-        else:
-            parts.append(str(key))
-            node = node.get(key) if isinstance(node, dict) else None
-    return ".".join(parts) or "(top level)"
-
-
 def _search_path(dirs: Sequence[str | Path] | None) -> tuple[Path, ...]:
     return (*(Path(d) for d in dirs or ()), PROFILE_DIR)
 
 
 def available_profiles(dirs: Sequence[str | Path] | None = None) -> list[str]:
-    """Names of the device profiles in ``dirs`` and the built-in directory (policy files excluded)."""
+    """Names of the device profiles in ``dirs`` and the built-in directory."""
     names = {p.stem for d in _search_path(dirs) if d.is_dir() for p in d.glob("*.yaml")}
-    return sorted(names - POLICY_FILES)
+    return sorted(names)
 
 
 def load_profile(name: str, dirs: Sequence[str | Path] | None = None) -> Profile:
@@ -665,21 +587,19 @@ def load_profile(name: str, dirs: Sequence[str | Path] | None = None) -> Profile
 
 
 def _load(name: str, search: tuple[Path, ...], chain: tuple[str, ...]) -> tuple[Profile, dict[str, Any]]:
-    if name in POLICY_FILES:
-        raise ProfileError(f"{name!r} is a policy file, not a device profile")
     path = next((d / f"{name}.yaml" for d in search if (d / f"{name}.yaml").is_file()), None)
     if path is None:
         raise ProfileError(f"no profile named {name!r} in {', '.join(map(str, search))}")
     if name in chain:
         raise ProfileError(f"{path}: extends: cycle {' -> '.join((*chain, name))}")
-    raw = read_yaml(path)
+    raw = read_yaml(path, ProfileError)
     parent = raw.get("extends")
     if parent is not None:
         if not isinstance(parent, str):
             raise ProfileError(f"{path}: extends: must be a profile name")
         _, parent_raw = _load(parent, search, (*chain, name))
         raw = _merge_profile(parent_raw, raw, path)
-    profile = validate_model(Profile, raw, path)
+    profile = validate_model(Profile, raw, path, ProfileError)
     if profile.name != path.stem:
         raise ProfileError(f"{path}: name: {profile.name!r} differs from the file name {path.stem!r}")
     return profile, raw

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from noc.audit.service import parse_details, recent, verify_chain
-from noc.auth.roles import ADMINS
-from noc.auth.service import Principal
-from noc.http import ERROR_RESPONSES, Paging, SessionDep, require
+from noc.core.http import ERROR_RESPONSES, Paging, SessionDep, require
+from noc.core.security import ADMINS, Principal
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES)
 Admin = Annotated[Principal, Depends(require(ADMINS))]

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from noc.db import Base, UTCDateTime
+from noc.core.db import Base, UTCDateTime
 
 
 class AuditEntry(Base):

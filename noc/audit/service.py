@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
 from collections.abc import Iterable
@@ -14,26 +13,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from noc.audit.models import AuditEntry, AuditHead
-from noc.db import utcnow
+from noc.core.db import utcnow
+from noc.core.security import Actor
 
 GENESIS = "0" * 64
 HEAD_ID = 1
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did something: a user name and the role they acted in."""
-
-    name: str
-    role: str
-
-
-SYSTEM = Actor(name="system", role="system")
-
-
-def cli_actor() -> Actor:
-    """The operator at a shell, named by their login (the CLI acts with admin rights)."""
-    return Actor(name=f"cli:{getpass.getuser()}", role="admin")
 
 
 def entry_digest(entry: AuditEntry) -> str:

@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from noc.auth.roles import ALL_ROLES
-from noc.auth.service import Principal
-from noc.http import ERROR_RESPONSES, require
+from noc.core.http import ERROR_RESPONSES, require
+from noc.core.security import ALL_ROLES, Principal
 
 router = APIRouter(tags=["auth"], responses=ERROR_RESPONSES)
 

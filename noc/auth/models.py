@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from noc.auth.roles import ROLE_NAMES
-from noc.db import Base, UTCDateTime, utcnow
+from noc.core.db import Base, UTCDateTime, utcnow
+from noc.core.security import ROLE_NAMES
 
 
 class User(Base):

@@ -4,35 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+import threading
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from noc.audit.service import Actor, record
+from noc.audit.service import record
 from noc.auth.models import ApiToken, User
-from noc.auth.roles import Role
-from noc.db import utcnow
+from noc.core.capability import Runtime
+from noc.core.db import Database, utcnow
+from noc.core.errors import Conflict
+from noc.core.security import Actor, Principal, Role
 
 TOKEN_PREFIX = "noc_"
-
-
-class AuthError(Exception):
-    """A user or token operation that cannot be done (the message says why)."""
-
-
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller of a request."""
-
-    user_id: int
-    name: str
-    role: Role
-
-    @property
-    def actor(self) -> Actor:
-        """The caller as the audit log names it."""
-        return Actor(name=self.name, role=self.role.value)
 
 
 def token_digest(token: str) -> str:
@@ -43,7 +28,7 @@ def token_digest(token: str) -> str:
 def add_user(session: Session, name: str, role: Role, actor: Actor) -> User:
     """Create a user; fails when the name is taken."""
     if session.scalar(select(User.id).where(User.name == name)) is not None:
-        raise AuthError(f"user {name!r} already exists")
+        raise Conflict("name", f"user {name!r} already exists")
     user = User(name=name, role=role.value)
     session.add(user)
     session.flush()
@@ -78,15 +63,43 @@ def user_by_name(session: Session, name: str) -> User | None:
     return session.scalar(select(User).where(User.name == name))
 
 
-def authenticate(session: Session, token: str) -> Principal | None:
-    """The principal a live token belongs to, or None."""
-    row = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.digest == token_digest(token), ApiToken.revoked_at.is_(None), User.disabled.is_(False))
-    ).first()
-    if row is None:
-        return None
-    api_token, user = row
-    api_token.last_used_at = utcnow()
-    return Principal(user_id=user.id, name=user.name, role=Role(user.role))
+TOUCH_EVERY = timedelta(minutes=1)
+"""A token's ``last_used_at`` is kept to this precision (a read never writes more often than this)."""
+
+
+class TokenAuthenticator:
+    """Resolves API tokens to callers for the HTTP layer (``Runtime.authenticator``).
+
+    The lookup only reads. ``last_used_at`` is written at most once per :data:`TOUCH_EVERY` per token, in a
+    short transaction of its own, so authenticated reads never hold a write lock.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._touched: dict[int, datetime] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, session: Session, token: str) -> Principal | None:
+        row = session.execute(
+            select(ApiToken.id, ApiToken.last_used_at, User.id, User.name, User.role)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.digest == token_digest(token), ApiToken.revoked_at.is_(None), User.disabled.is_(False))
+        ).first()
+        if row is None:
+            return None
+        token_id, last_used, user_id, name, role = row
+        now = utcnow()
+        with self._lock:
+            last = max((t for t in (last_used, self._touched.get(token_id)) if t is not None), default=None)
+            due = last is None or now - last >= TOUCH_EVERY
+            if due:
+                self._touched[token_id] = now
+        if due:
+            with self.db.session() as w:
+                w.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+        return Principal(user_id=user_id, name=name, role=Role(role))
+
+
+def wire(runtime: Runtime) -> None:
+    """Resolve API tokens for the HTTP layer."""
+    runtime.authenticator = TokenAuthenticator(runtime.db)

@@ -7,9 +7,9 @@ from datetime import date, datetime
 from sqlalchemy import Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from noc.db import Base, UTCDateTime, utcnow
+from noc.core.columns import one_of
+from noc.core.db import Base, UTCDateTime, utcnow
 from noc.inventory.enums import DIRECTIONS
-from noc.inventory.models import one_of
 
 
 class SegmentRollup(Base):

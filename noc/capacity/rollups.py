@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from noc.capacity.models import SegmentLatest, SegmentRollup
+from noc.polling.events import SegmentPoint
 
 DEFAULT_PERIOD_S = 300
 
@@ -23,22 +24,6 @@ def percentile(values: list[float], q: float) -> float:
     pos = (len(ordered) - 1) * q
     low, high = math.floor(pos), math.ceil(pos)
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
-@dataclass(frozen=True, slots=True)
-class SegmentPoint:
-    """One segment direction's utilization at one poll: rate over capacity, both in bit/s."""
-
-    segment_id: int
-    direction: str
-    at: int
-    bps: float
-    capacity_bps: float
-
-    @property
-    def utilization(self) -> float:
-        """Share of capacity in use (0..1, may exceed 1 only if capacity is misconfigured)."""
-        return self.bps / self.capacity_bps
 
 
 @dataclass

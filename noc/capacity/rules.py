@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from collectors.snmp.profiles import ProfileError, read_yaml
+from collectors.strict_yaml import ConfigError, read_yaml
 from noc.capacity.rollups import percentile
 from noc.inventory.enums import DIRECTIONS, SEGMENT_KINDS
 
@@ -33,7 +33,7 @@ TOLERANCE = 1e-9
 QUANTILE = 0.95
 
 
-class RulesError(ValueError):
+class RulesError(ConfigError):
     """Rules that cannot be used; the message names the file (or override) and the field of each problem."""
 
 
@@ -141,7 +141,7 @@ def load_rules(path: Path | None = None) -> dict[str, RuleSet]:
     are merged over ``common``. Raises :class:`RulesError` naming the file and the field of each problem.
     """
     path = path or RULES_FILE
-    raw = _read_yaml(path)
+    raw = read_yaml(path, RulesError)  # duplicate keys are errors too
     unknown = sorted(str(k) for k in raw if k not in ("common", "kinds"))
     if unknown:
         raise RulesError(f"{path}: {unknown[0]}: unknown key (expected 'common' and 'kinds')")
@@ -178,13 +178,6 @@ def rules_for(kind: str, overrides: Mapping[str, Any] | None = None,
 @functools.cache
 def _builtin_rules() -> dict[str, RuleSet]:
     return load_rules()
-
-
-def _read_yaml(path: Path) -> dict[str, Any]:
-    try:
-        return read_yaml(path)  # the strict loader of device profiles: duplicate keys are errors too
-    except ProfileError as exc:
-        raise RulesError(str(exc)) from None
 
 
 def _mapping(value: Any, where: str) -> Mapping[str, Any]:

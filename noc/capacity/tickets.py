@@ -11,12 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from noc.audit.service import Actor, record
+from noc.audit.service import record
 from noc.capacity.models import ACTIVE_STATES, SegmentRollup, TicketEvidence, UpgradeTicket
 from noc.capacity.rules import Breach, RuleSet, daily_busy_hour_p95, went_below
-from noc.db import utcnow
+from noc.core.db import utcnow
+from noc.core.errors import InvalidInput
+from noc.core.security import Actor
 from noc.inventory.models import Segment
-from noc.inventory.service import InventoryError
 
 TRANSITIONS: dict[str, frozenset[str]] = {
     "open": frozenset({"acknowledged", "in_progress", "resolved", "rejected"}),
@@ -29,7 +30,7 @@ TicketEvent = Callable[[Session, UpgradeTicket, str], None]
 """Called in the same transaction when a ticket is opened, updated or changes state (e.g. a webhook)."""
 
 
-class TicketError(InventoryError):
+class TicketError(InvalidInput):
     """A ticket change that is not allowed (``field`` names the offending input)."""
 
 

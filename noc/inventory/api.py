@@ -12,19 +12,20 @@ from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy.orm import Session
 
 from noc.audit.service import record
-from noc.auth.roles import (
+from noc.core.http import ERROR_RESPONSES, ApiError, Paging, ReasonHeader, RuntimeDep, SessionDep, require
+from noc.core.security import (
     ADMINS,
     ALL_ROLES,
     NETWORK_EDITORS,
     NETWORK_READERS,
     PERSONAL_DATA_READERS,
+    Principal,
     Role,
 )
-from noc.auth.service import Principal
-from noc.http import ERROR_RESPONSES, ApiError, Paging, ReasonHeader, SessionDep, require
 from noc.inventory.enums import CredentialVersion, DeviceKind, Language, SegmentKind
 from noc.inventory.kinds import CONTRACT, CPE, CREDENTIAL, DEVICE, PACKAGE, SEGMENT, SUBSCRIBER, Kind
 from noc.inventory.service import (
+    CREDENTIALS_PURPOSE,
     InventoryWriter,
     get_by_id,
     list_query,
@@ -138,10 +139,10 @@ def kind_router(
 
     @router.post("", response_model=out_model, status_code=201, summary=f"Create a {noun}")
     def create_item(
-        request: Request, body: create_body, s: SessionDep,  # type: ignore[valid-type]
+        body: create_body, rt: RuntimeDep, s: SessionDep,  # type: ignore[valid-type]
         who: Writer, reason: ReasonHeader = "",
     ) -> dict[str, Any]:
-        writer = InventoryWriter(s, who.actor, request.app.state.secret_box, reason=reason)
+        writer = InventoryWriter(s, who.actor, rt.secret_box(CREDENTIALS_PURPOSE), rt.events, reason=reason)
         obj, status = writer.upsert(kind, body)
         if status != "created":
             s.rollback()
@@ -152,27 +153,25 @@ def kind_router(
 
     @router.patch("/{item_id}", response_model=out_model, summary=f"Update a {noun}")
     def update_item(
-        request: Request, item_id: int, body: patch, s: SessionDep,  # type: ignore[valid-type]
+        item_id: int, body: patch, rt: RuntimeDep, s: SessionDep,  # type: ignore[valid-type]
         who: Writer, reason: ReasonHeader = "",
     ) -> dict[str, Any]:
-        writer = InventoryWriter(s, who.actor, request.app.state.secret_box, reason=reason)
+        writer = InventoryWriter(s, who.actor, rt.secret_box(CREDENTIALS_PURPOSE), rt.events, reason=reason)
         obj = writer.patch(kind, get_by_id(s, kind, item_id), body.model_dump(exclude_unset=True))
         s.commit()
         return to_output(s, kind, obj)
     return router
 
 
-def inventory_router() -> APIRouter:
-    """Every inventory kind's endpoints."""
-    router = APIRouter()
-    for kind, filters, readers, writers in (
-        (SUBSCRIBER, SubscriberFilter, PERSONAL_DATA_READERS, ADMINS),
-        (CONTRACT, ContractFilter, PERSONAL_DATA_READERS, ADMINS),
-        (PACKAGE, PackageFilter, ALL_ROLES, ADMINS),
-        (DEVICE, DeviceFilter, ALL_ROLES, NETWORK_EDITORS),
-        (SEGMENT, SegmentFilter, ALL_ROLES, NETWORK_EDITORS),
-        (CPE, CpeFilter, NETWORK_READERS, NETWORK_EDITORS),
-        (CREDENTIAL, CredentialFilter, NETWORK_EDITORS, NETWORK_EDITORS),
-    ):
-        router.include_router(kind_router(kind, filters, readers, writers))
-    return router
+router = APIRouter()
+"""Every inventory kind's endpoints, each admitting its readers and writers."""
+for _kind, _filters, _readers, _writers in (
+    (SUBSCRIBER, SubscriberFilter, PERSONAL_DATA_READERS, ADMINS),
+    (CONTRACT, ContractFilter, PERSONAL_DATA_READERS, ADMINS),
+    (PACKAGE, PackageFilter, ALL_ROLES, ADMINS),
+    (DEVICE, DeviceFilter, ALL_ROLES, NETWORK_EDITORS),
+    (SEGMENT, SegmentFilter, ALL_ROLES, NETWORK_EDITORS),
+    (CPE, CpeFilter, NETWORK_READERS, NETWORK_EDITORS),
+    (CREDENTIAL, CredentialFilter, NETWORK_EDITORS, NETWORK_EDITORS),
+):
+    router.include_router(kind_router(_kind, _filters, _readers, _writers))

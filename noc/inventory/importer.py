@@ -12,14 +12,17 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from noc.errors import field_errors
+from noc.core.errors import InvalidInput, NocError, field_errors
 from noc.inventory.kinds import KINDS, SEGMENT, Kind
 from noc.inventory.schemas import InventoryInput, SegmentIn
-from noc.inventory.service import InventoryError, InventoryWriter
+from noc.inventory.service import InventoryWriter
 
 
-class ImportFormatError(Exception):
+class ImportFormatError(InvalidInput):
     """The file as a whole cannot be read (not YAML/CSV, unknown section, no kind)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,7 @@ def apply(rows: list[Row], writer: InventoryWriter, report: ImportReport) -> Non
         assert row.data is not None
         try:
             _, status = writer.upsert(row.kind, row.data)
-        except InventoryError as exc:
+        except NocError as exc:
             report.errors.append(RowError(row.where, exc.field, exc.message))
             continue
         report.count(row.kind, status)

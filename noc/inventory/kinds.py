@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from noc.db import Base
+from noc.core.db import Base
 from noc.inventory.models import Contract, Cpe, Credential, Device, Package, Segment, Subscriber
 from noc.inventory.schemas import (
     ContractIn,

@@ -20,7 +20,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from noc.db import Base, UTCDateTime, utcnow
+from noc.core.columns import one_of
+from noc.core.db import Base, UTCDateTime, utcnow
 from noc.inventory.enums import (
     COUNTERS,
     CREDENTIAL_VERSIONS,
@@ -30,11 +31,6 @@ from noc.inventory.enums import (
     NOTICE_CATEGORIES,
     SEGMENT_KINDS,
 )
-
-
-def one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
-    """A check constraint limiting ``column`` to ``values``."""
-    return CheckConstraint(f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")", name=name)
 
 
 class Timestamps:

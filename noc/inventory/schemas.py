@@ -242,18 +242,8 @@ class SegmentIn(InventoryInput):
     capacity_down_mbps: Mbps | None = None
     capacity_up_mbps: Mbps | None = None
     description: Annotated[str, StringConstraints(max_length=2000)] = ""
-    rules: dict[str, Any] = Field(default_factory=dict)
+    rules: dict[str, Any] = Field(default_factory=dict, description="Capacity rule overrides (checked by capacity).")
     members: list[MemberIn] | None = None
-
-    @model_validator(mode="after")
-    def _rules(self) -> Self:
-        from noc.capacity.rules import rules_for  # capacity rules are data checked against their schema
-
-        try:
-            rules_for(self.kind, self.rules)
-        except ValueError as exc:
-            raise ValueError(f"rules: {exc}") from None
-        return self
 
 
 class CpeIn(InventoryInput):

@@ -9,9 +9,12 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from noc.audit.service import Actor, record
-from noc.crypto import SecretBox
-from noc.db import Base
+from noc.audit.service import record
+from noc.core.crypto import SecretBox
+from noc.core.db import Base
+from noc.core.errors import InvalidInput, NotFound
+from noc.core.events import EventBus
+from noc.core.security import Actor
 from noc.inventory.kinds import CPE, CREDENTIAL, SEGMENT, SUBSCRIBER, Kind
 from noc.inventory.models import Credential, Device, NotificationOptOut, Segment, SegmentMember
 from noc.inventory.schemas import CredentialIn, InventoryInput, SegmentIn, SubscriberIn
@@ -20,17 +23,13 @@ SEGMENT_RANK = {"access": 0, "aggregation": 1, "core": 2, "international": 3}
 CREDENTIALS_PURPOSE = "snmp-credentials"
 
 
-class InventoryError(Exception):
-    """An inventory change that cannot be made; ``field`` names the offending input field."""
+@dataclass(frozen=True)
+class BeforeWrite:
+    """Checked on the event bus before an inventory object is created or changed: a capability that owns
+    part of the input (capacity: a segment's ``rules``) raises :class:`InvalidInput` to refuse it."""
 
-    def __init__(self, field: str | None, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-class NotFoundError(InventoryError):
-    """The object asked for does not exist."""
+    kind: str
+    data: InventoryInput
 
 
 def natural_key(kind: Kind, obj: Base) -> str:
@@ -47,12 +46,15 @@ class InventoryWriter:
     session: Session
     actor: Actor
     box: SecretBox
+    checks: EventBus
+    """Where :class:`BeforeWrite` is checked: the runtime's bus, so every capability's checks apply."""
     reason: str = ""
     via: str = "api"
 
     def upsert(self, kind: Kind, data: InventoryInput) -> tuple[Base, str]:
         """Create or update the object ``data`` identifies; returns it and ``created``, ``updated`` or
         ``unchanged``."""
+        self.checks.check(BeforeWrite(kind.name, data))
         values = self._column_values(kind, data)
         existing = self._find(kind, values)
         self._check_unique(kind, values, existing)
@@ -67,7 +69,7 @@ class InventoryWriter:
             with self.session.begin_nested():
                 self.session.flush()
         except IntegrityError as exc:
-            raise InventoryError(None, f"conflicts with an existing record ({exc.orig.__class__.__name__})") from None
+            raise InvalidInput(None, f"conflicts with an existing record ({exc.orig.__class__.__name__})") from None
         if changed:
             action = f"{kind.name}.{'create' if existing is None else 'update'}"
             details = {"key": natural_key(kind, obj), "changed": sorted(set(changed)), "via": self.via}
@@ -78,7 +80,7 @@ class InventoryWriter:
         """Apply a partial change to ``obj``; the merged result is validated as a whole."""
         for key_field in kind.key:
             if key_field in changes and changes[key_field] != getattr(obj, key_field, changes[key_field]):
-                raise InventoryError(key_field, f"{key_field} identifies the {kind.name} and cannot be changed")
+                raise InvalidInput(key_field, f"{key_field} identifies the {kind.name} and cannot be changed")
         merged = {**to_input(self.session, kind, obj, self.box), **changes}
         data = kind.schema.model_validate(merged)
         updated, _ = self.upsert(kind, data)
@@ -96,7 +98,7 @@ class InventoryWriter:
     def _resolve(self, model: type[Base], key: str, name: Any, field: str) -> int:
         found = self.session.scalar(select(model.id).where(getattr(model, key) == name))  # type: ignore[attr-defined]
         if found is None:
-            raise InventoryError(field, f"no {model.__tablename__.removesuffix('s')} {name!r}")
+            raise InvalidInput(field, f"no {model.__tablename__.removesuffix('s')} {name!r}")
         return int(found)
 
     def _find(self, kind: Kind, values: dict[str, Any]) -> Base | None:
@@ -111,7 +113,7 @@ class InventoryWriter:
             if existing is not None:
                 query = query.where(kind.model.id != existing.id)  # type: ignore[attr-defined]
             if self.session.scalar(query) is not None:
-                raise InventoryError(column, f"{column} {values[column]!r} belongs to another {kind.name}")
+                raise InvalidInput(column, f"{column} {values[column]!r} belongs to another {kind.name}")
 
     def _apply_special(self, kind: Kind, obj: Base, data: InventoryInput, created: bool) -> list[str]:
         if kind is CREDENTIAL:
@@ -124,7 +126,7 @@ class InventoryWriter:
         if kind is CPE and obj.segment_id is not None:  # type: ignore[attr-defined]
             segment = self.session.get(Segment, obj.segment_id)  # type: ignore[attr-defined]
             if segment is not None and segment.kind != "access":
-                raise InventoryError("segment", f"CPEs attach to an access segment; {segment.name!r} is {segment.kind}")
+                raise InvalidInput("segment", f"CPEs attach to an access segment; {segment.name!r} is {segment.kind}")
         return []
 
     def _apply_secrets(self, credential: Credential, data: CredentialIn) -> list[str]:
@@ -149,13 +151,13 @@ class InventoryWriter:
         seen = {segment.id} if segment.id is not None else set()
         while parent_id is not None:
             if parent_id in seen:
-                raise InventoryError("parent", "would make the segment tree a cycle")
+                raise InvalidInput("parent", "would make the segment tree a cycle")
             seen.add(parent_id)
             parent = self.session.get(Segment, parent_id)
             if parent is None:
                 break
             if parent_id == segment.parent_id and SEGMENT_RANK[parent.kind] < SEGMENT_RANK[data.kind]:
-                raise InventoryError("parent", f"a {data.kind} segment cannot hang under {parent.kind} {parent.name!r}")
+                raise InvalidInput("parent", f"a {data.kind} segment cannot hang under {parent.kind} {parent.name!r}")
             parent_id = parent.parent_id
 
     def _apply_members(self, segment: Segment, data: SegmentIn) -> list[str]:
@@ -166,7 +168,7 @@ class InventoryWriter:
             device_id = self._resolve(Device, "name", member.device, f"members.{i}.device")
             wanted.append((device_id, member.direction, member.counter, member.if_index, member.if_name))
         if len(set(wanted)) != len(wanted):
-            raise InventoryError("members", "the same interface is listed twice")
+            raise InvalidInput("members", "the same interface is listed twice")
         current = [(m.device_id, m.direction, m.counter, m.if_index, m.if_name) for m in segment.members]
         if current == wanted:
             return []
@@ -241,8 +243,8 @@ def page(session: Session, query: Select[Any], limit: int, offset: int) -> tuple
 
 
 def get_by_id(session: Session, kind: Kind, obj_id: int) -> Base:
-    """The object of ``kind`` with ``obj_id``; raises NotFoundError."""
+    """The object of ``kind`` with ``obj_id``; raises NotFound."""
     obj = session.get(kind.model, obj_id)
     if obj is None:
-        raise NotFoundError("id", f"no {kind.name} with id {obj_id}")
+        raise NotFound("id", f"no {kind.name} with id {obj_id}")
     return obj

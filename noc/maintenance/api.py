@@ -9,10 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from noc.auth.roles import ALL_ROLES, NETWORK_EDITORS
-from noc.auth.service import Principal
-from noc.db import utcnow
-from noc.http import ERROR_RESPONSES, ApiError, Paging, ReasonHeader, SessionDep, require
+from noc.core.db import utcnow
+from noc.core.http import ERROR_RESPONSES, ApiError, Paging, ReasonHeader, SessionDep, require
+from noc.core.security import ALL_ROLES, NETWORK_EDITORS, Principal
 from noc.inventory.models import Segment
 from noc.maintenance.models import MaintenanceWindow, window_segments
 from noc.maintenance.service import WindowIn, cancel_window, create_window, update_window

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from noc.db import Base, UTCDateTime, utcnow
+from noc.core.db import Base, UTCDateTime, utcnow
 from noc.inventory.models import Segment
 
 window_segments = Table(

@@ -9,10 +9,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from noc.audit.service import Actor, record
-from noc.db import utcnow
+from noc.audit.service import record
+from noc.core.db import utcnow
+from noc.core.errors import Conflict, InvalidInput
+from noc.core.security import Actor
 from noc.inventory.models import Segment
-from noc.inventory.service import InventoryError
 from noc.maintenance.models import MaintenanceWindow, window_segments
 
 
@@ -38,7 +39,7 @@ def _segments(session: Session, names: list[str]) -> list[Segment]:
     found = {s.name: s for s in session.scalars(select(Segment).where(Segment.name.in_(names)))}
     for i, name in enumerate(names):
         if name not in found:
-            raise InventoryError(f"segments.{i}", f"no segment {name!r}")
+            raise InvalidInput(f"segments.{i}", f"no segment {name!r}")
     return [found[n] for n in dict.fromkeys(names)]
 
 
@@ -57,7 +58,7 @@ def update_window(session: Session, window: MaintenanceWindow, data: WindowIn, a
                   reason: str = "") -> MaintenanceWindow:
     """Replace a window's fields (audited); a cancelled window cannot change."""
     if window.cancelled_at is not None:
-        raise InventoryError("id", "the window is cancelled")
+        raise Conflict("id", "the window is cancelled")
     window.title, window.reason = data.title, data.reason
     window.starts_at, window.ends_at = data.starts_at, data.ends_at
     window.segments = _segments(session, data.segments)

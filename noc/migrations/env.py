@@ -1,17 +1,17 @@
-"""Alembic environment: runs migrations on the engine noc hands over (see noc.db.alembic_config)."""
+"""Alembic environment: runs migrations on the engine noc hands over (see noc.migrations.upgrade)."""
 
 from __future__ import annotations
 
 from alembic import context
 
-from noc.models import metadata
+from noc.capabilities import metadata
 
 engine = context.config.attributes["engine"]
 
 with engine.connect() as connection:
     context.configure(
         connection=connection,
-        target_metadata=metadata,
+        target_metadata=metadata(),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

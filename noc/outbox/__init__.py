@@ -1,1 +1,10 @@
 """The outbox: every message noc sends (webhooks, later e-mail) is queued durably and dispatched with retries."""
+
+from noc.core.capability import Capability
+
+CAPABILITY = Capability(
+    name="outbox",
+    summary="Durable outbox of everything noc sends, dispatched with retries and dead letters.",
+    models="noc.outbox.models",
+    jobs="noc.outbox.jobs:add_jobs",
+)

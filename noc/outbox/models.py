@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from noc.db import Base, UTCDateTime, utcnow
-from noc.inventory.models import one_of
+from noc.core.columns import one_of
+from noc.core.db import Base, UTCDateTime, utcnow
 
 OutboxState = Literal["pending", "sent", "dead"]
 OUTBOX_STATES: tuple[str, ...] = OutboxState.__args__

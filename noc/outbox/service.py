@@ -14,7 +14,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from noc.db import Database, utcnow
+from noc.core.db import Database, utcnow
 from noc.outbox.models import OutboxMessage, safe_destination
 
 log = logging.getLogger("noc.outbox")

@@ -1,20 +1,18 @@
-"""Polling endpoints: each device's and CPE's last poll, CPE fleet health, segment utilization."""
+"""Polling endpoints: each device's and CPE's last poll, and CPE fleet health."""
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from noc.auth.roles import ALL_ROLES, NETWORK_READERS
-from noc.auth.service import Principal
-from noc.capacity.rollups import history
-from noc.http import ERROR_RESPONSES, Paging, SessionDep, require
-from noc.inventory.kinds import CPE, SEGMENT
+from noc.core.http import ERROR_RESPONSES, Paging, SessionDep, require
+from noc.core.security import ALL_ROLES, NETWORK_READERS, Principal
+from noc.inventory.kinds import CPE
 from noc.inventory.models import Cpe, Device
 from noc.inventory.service import get_by_id
 from noc.polling.models import CpeHealth, PollStatus
@@ -53,38 +51,6 @@ def poll_status(s: SessionDep, _: NetworkReader, query: Annotated[PollStatusFilt
     items = [PollStatusOut(name=name, **{c: getattr(st, c) for c in PollStatusOut.model_fields if c != "name"})
              for st, name in rows]
     return {"items": items, "total": total, "limit": query.limit, "offset": query.offset}
-
-
-class RollupOut(BaseModel):
-    start: datetime
-    direction: str
-    seconds: int
-    mean: float
-    max: float
-    p95: float
-    mean_bps: float
-    capacity_bps: float
-    points: int
-
-
-class UtilizationOut(BaseModel):
-    segment: str
-    kind: str
-    rollups: list[RollupOut]
-
-
-@router.get("/segments/{segment_id}/utilization", response_model=UtilizationOut,
-            summary="A segment's utilization rollups (share of capacity, 0..1)")
-def utilization(
-    segment_id: int, s: SessionDep, _: Anyone,
-    hours: Annotated[float, Query(gt=0, le=24 * 90, description="How far back.")] = 24,
-    direction: Annotated[Literal["down", "up"] | None, Query()] = None,
-) -> dict[str, Any]:
-    segment = get_by_id(s, SEGMENT, segment_id)
-    since = datetime.now(UTC) - timedelta(hours=hours)
-    rows = history(s, segment_id, since, direction)
-    return {"segment": segment.name, "kind": segment.kind,  # type: ignore[attr-defined]
-            "rollups": [{c: getattr(r, c) for c in RollupOut.model_fields} for r in rows]}
 
 
 class HealthOut(BaseModel):

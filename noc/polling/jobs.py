@@ -8,31 +8,30 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from collectors.sinks import SinkCollector, open_sink
-from noc import metrics
-from noc.crypto import SecretBox
+from noc.core.capability import Runtime
+from noc.core.metrics import REGISTRY
 from noc.inventory.service import CREDENTIALS_PURPOSE
-from noc.jobs import JobContext
 from noc.polling.service import Poller
 
 FIRST_CPE_CYCLE_MAX_DELAY_S = 20
 """The first CPE cycle starts within this many seconds, so fresh health shows soon after a start."""
 
 
-def add_polling_jobs(scheduler: BackgroundScheduler, ctx: JobContext) -> Poller:
+def add_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
     """Create the sink and poller, add both poll jobs (with jitter), and register their clean-up."""
-    settings = ctx.settings
+    settings = runtime.settings
     sink = open_sink(settings.data_dir, settings.influx_url, settings.influx_org, settings.influx_bucket,
                      settings.influx_token)
     collector = SinkCollector({"influx" if settings.influx_url else "embedded": sink})
-    metrics.REGISTRY.register(collector)
-    poller = Poller(ctx.db, settings, sink, SecretBox(settings.resolved_secret_key(), CREDENTIALS_PURPOSE))
+    REGISTRY.register(collector)
+    poller = Poller(runtime.db, settings, sink, runtime.secret_box(CREDENTIALS_PURPOSE), runtime.events)
 
     def close() -> None:
         poller.close()
         sink.close()
-        metrics.REGISTRY.unregister(collector)
+        REGISTRY.unregister(collector)
 
-    ctx.closers.append(close)
+    runtime.closers.append(close)
     now = datetime.now().astimezone()
     segment_s, cpe_s = settings.poll_segment_interval_s, settings.poll_cpe_interval_s
     scheduler.add_job(poller.segment_cycle, "interval", seconds=segment_s, id="poll.segments",
@@ -40,4 +39,3 @@ def add_polling_jobs(scheduler: BackgroundScheduler, ctx: JobContext) -> Poller:
     scheduler.add_job(poller.cpe_cycle, "interval", seconds=cpe_s, id="poll.cpes",
                       next_run_time=now + timedelta(seconds=random.uniform(2, FIRST_CPE_CYCLE_MAX_DELAY_S)),
                       jitter=max(1, cpe_s // 20))
-    return poller

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from noc.db import Base, UTCDateTime
-from noc.inventory.models import one_of
+from noc.core.columns import one_of
+from noc.core.db import Base, UTCDateTime
 
 TARGET_KINDS = ("device", "cpe")
 

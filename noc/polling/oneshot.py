@@ -1,28 +1,32 @@
-"""`noc poll`: poll one device once (or twice, for rates) and print readable tables."""
+"""Polling one device now (``noc poll``): poll it once or twice (rates), print what it said as a table fitted to
+the terminal, JSON or CSV. Needs no database (inventory look-ups are in :mod:`noc.polling.targets`)."""
 
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
+import json
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from collectors.samples import Sample
 from collectors.snmp.auth import Credentials, Target
 from collectors.snmp.client import SnmpClient
 from collectors.snmp.counters import RateTracker
-from noc.crypto import SecretBox
-from noc.inventory.models import Cpe, Credential, Device
-from noc.polling.device_poll import PollOutcome, poll
-from noc.polling.targets import PollTarget, credentials_of
+from collectors.snmp.device_poll import PollOutcome, PollTarget, poll
+from noc.core.errors import InvalidInput
 
 
-class TargetError(Exception):
+class TargetError(InvalidInput):
     """The device to poll cannot be determined (message says why)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(None, message)
 
 
 def parse_host(spec: str) -> tuple[str, int]:
@@ -36,24 +40,6 @@ def parse_host(spec: str) -> tuple[str, int]:
             raise TargetError(f"{spec!r}: port must be a number")
         return host, int(port)
     return spec, 161
-
-
-def inventory_target(session: Session, box: SecretBox, name: str, timeout: float, retries: int) -> PollTarget | None:
-    """The inventory device or CPE called ``name`` (device name, CPE serial or MAC), if any."""
-    device = session.scalar(select(Device).where(Device.name == name))
-    cpe = None if device else session.scalar(select(Cpe).where((Cpe.serial == name) | (Cpe.mac == name.lower())))
-    row = device or cpe
-    if row is None:
-        return None
-    if row.credential_id is None:
-        raise TargetError(f"{name}: has no credentials in the inventory; give them as options")
-    if row.address is None:
-        raise TargetError(f"{name}: has no management address in the inventory")
-    credential = session.get(Credential, row.credential_id)
-    assert credential is not None
-    label = device.name if device else cpe.serial  # type: ignore[union-attr]
-    return PollTarget("device" if device else "cpe", row.id, label, row.profile,
-                      Target(row.address, row.port, credentials_of(credential, box), timeout, retries))
 
 
 def adhoc_target(spec: str, credentials: Credentials, profile: str, timeout: float, retries: int) -> PollTarget:
@@ -76,20 +62,58 @@ async def poll_with_rates(target: PollTarget, rate_interval: float) -> PollOutco
         await client.close()
 
 
-def render(console: Console, outcome: PollOutcome) -> None:
-    """Print one table per measurement: a row per tag set, a column per field."""
+FORMATS = ("table", "json", "csv")
+
+
+def render(console: Console, outcome: PollOutcome, fmt: str = "table") -> None:
+    """Print what the poll read: ``table`` (one per measurement, fitted to the terminal), ``json`` (a list of
+    samples) or ``csv`` (one row per field: measurement, tags, field, value)."""
+    if fmt == "json":
+        console.print_json(json.dumps([_as_dict(s) for s in outcome.samples], default=str))
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["measurement", "tags", "field", "value"])
+        for sample in outcome.samples:
+            tags = ";".join(f"{k}={v}" for k, v in sample.tags)
+            writer.writerows([sample.measurement, tags, f, v] for f, v in sample.fields.items())
+        console.out(buffer.getvalue(), end="", highlight=False)
+    else:
+        _tables(console, outcome)
+
+
+def _as_dict(sample: Sample) -> dict[str, object]:
+    return {"measurement": sample.measurement, "tags": dict(sample.tags), "fields": dict(sample.fields),
+            "time": sample.time}
+
+
+def _tables(console: Console, outcome: PollOutcome) -> None:
     groups: dict[str, list[Sample]] = defaultdict(list)
     for sample in outcome.samples:
         groups[sample.measurement].append(sample)
     for measurement, samples in groups.items():
         tag_names = [k for k, _ in samples[0].tags if k != "device"]
         fields = list(dict.fromkeys(f for s in samples for f in s.fields))
-        table = Table(title=f"{outcome.target.name} · {measurement}", title_justify="left")
-        for column in [*tag_names, *fields]:
-            table.add_column(column, overflow="fold")
-        for sample in samples:
-            table.add_row(*(sample.tag(t) or "" for t in tag_names), *(_fmt(f, sample.fields.get(f)) for f in fields))
-        console.print(table)
+        title = f"{outcome.target.name} · {measurement}"
+        rows = [[*(s.tag(t) or "" for t in tag_names), *(_fmt(f, s.fields.get(f)) for f in fields)] for s in samples]
+        columns = [*tag_names, *fields]
+        if _width(columns, rows) <= console.width:
+            table = Table(*columns, title=title, title_justify="left")
+            for row in rows:
+                table.add_row(*row)
+            console.print(table)
+        else:  # too wide for the terminal: one object per block, a line per field
+            for row in rows:
+                block = Table("field", "value", title=title, title_justify="left")
+                for column, value in zip(columns, row, strict=True):
+                    block.add_row(column, value)
+                console.print(block)
+
+
+def _width(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> int:
+    """The width a table of ``columns`` and ``rows`` needs, borders and padding included."""
+    widths = [max([len(c), *(len(r[i]) for r in rows)]) for i, c in enumerate(columns)]
+    return sum(widths) + 3 * len(widths) + 1
 
 
 def _fmt(field: str, value: object) -> str:

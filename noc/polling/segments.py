@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from collectors.samples import Sample
-from noc.capacity.rollups import SegmentPoint
+from noc.polling.events import SegmentPoint
 from noc.polling.targets import MemberRef, SegmentDef
 
 

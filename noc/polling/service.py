@@ -21,17 +21,19 @@ from sqlalchemy.orm import Session
 from collectors.sinks import Sink
 from collectors.snmp.client import SnmpClient
 from collectors.snmp.counters import RateTracker
-from collectors.snmp.health import Grade, HealthPolicy, load_health, worst
-from noc import metrics
-from noc.capacity.rollups import RollupBuffer, keep_latest, store
-from noc.crypto import SecretBox
-from noc.db import Database
+from collectors.snmp.device_poll import PollOutcome, PollTarget, poll
+from noc.core.crypto import SecretBox
+from noc.core.db import Database
+from noc.core.events import EventBus
+from noc.core.metrics import STATS
+from noc.core.settings import Settings
 from noc.inventory.models import Device
-from noc.polling.device_poll import PollOutcome, poll
+from noc.polling import metrics
+from noc.polling.events import SegmentsMeasured
+from noc.polling.health import Grade, HealthPolicy, load_health, worst
 from noc.polling.models import CpeHealth, PollStatus
 from noc.polling.segments import segment_readings
-from noc.polling.targets import PollTarget, capacity_overrides, cpes, segment_definitions, segment_devices
-from noc.settings import Settings
+from noc.polling.targets import capacity_overrides, cpes, segment_definitions, segment_devices
 
 log = logging.getLogger("noc.polling")
 T = TypeVar("T")
@@ -42,6 +44,9 @@ UNSTORED_LIMIT = 3 * CPE_BATCH
 """CPEs polled or being polled but not stored yet: polling waits below this (memory and backpressure bound)."""
 ROWS_PER_STATEMENT = 1_000
 """Rows per executemany of an upsert."""
+SINK_WAIT_S = 60.0
+"""How long a CPE cycle waits, after each batch, for the sink to store what it accepted; after one wait runs
+out the cycle stops waiting (and a sink that cannot keep up drops and counts points, as its queue says)."""
 
 
 @dataclass
@@ -54,7 +59,6 @@ class CycleReport:
     failed: int = 0
     samples: int = 0
     segment_points: int = 0
-    rollups_stored: int = 0
     withheld: dict[str, int] = field(default_factory=dict)
     duration_s: float = 0.0
 
@@ -72,19 +76,21 @@ class _Polled:
 
 
 class Poller:
-    """Owns the SNMP client, the rate tracker and the rollup buffer; cycles are called from scheduler threads."""
+    """Owns the SNMP client and the rate tracker; cycles are called from scheduler threads.
 
-    def __init__(self, db: Database, settings: Settings, sink: Sink, box: SecretBox,
+    A segment cycle publishes :class:`SegmentsMeasured` on ``events`` (capacity keeps its rollups of it).
+    """
+
+    def __init__(self, db: Database, settings: Settings, sink: Sink, box: SecretBox, events: EventBus,
                  health: HealthPolicy | None = None) -> None:
-        self.db, self.settings, self.sink, self.box = db, settings, sink, box
+        self.db, self.settings, self.sink, self.box, self.events = db, settings, sink, box, events
         self.health = health or load_health()
         self.tracker = RateTracker()
-        self.rollups = RollupBuffer(settings.rollup_period_s)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="noc-poller", daemon=True)
         self._thread.start()
         self.client = self._run(self._make_client())
-        metrics.STATS.register("snmp", lambda: {k: float(v) for k, v in self.client.stats.items()})
+        STATS.register("snmp", lambda: {k: float(v) for k, v in self.client.stats.items()})
 
     async def _make_client(self) -> SnmpClient:
         return SnmpClient(max_concurrency=self.settings.poll_concurrency)
@@ -94,7 +100,7 @@ class Poller:
 
     def close(self) -> None:
         """Stop the loop and flush what the sink holds."""
-        metrics.STATS.unregister("snmp")
+        STATS.unregister("snmp")
         self._run(self.client.close())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
@@ -104,7 +110,7 @@ class Poller:
         return {"timeout": self.settings.snmp_timeout_s, "retries": self.settings.snmp_retries}
 
     def segment_cycle(self) -> CycleReport:
-        """Poll every segment member device, compute segment utilization, store closed rollups."""
+        """Poll every segment member device, compute segment utilization and publish it."""
         started = time.perf_counter()
         report = CycleReport("segments")
         if self.settings.shard()[0] != 0:
@@ -115,15 +121,12 @@ class Poller:
             names = {row.id: row.name for row in s.execute(select(Device.id, Device.name))}
         outcomes = self._run(self._poll_all(targets, self.tracker, capacity_overrides(segments)))
         samples = [x for o in outcomes for x in o.samples]
-        readings = segment_readings(segments, names, samples, int(time.time()))
-        for point in readings.points:
-            self.rollups.add(point)
+        at = int(time.time())
+        readings = segment_readings(segments, names, samples, at)
         self.sink.write(samples + readings.samples)
         with self.db.session() as s:
             self._store_status(s, outcomes)
-            keep_latest(s, readings.points)
-            report.rollups_stored = store(s, self.rollups.close(int(time.time())))
-        metrics.ROLLUPS_STORED.inc(report.rollups_stored)
+        self.events.publish(SegmentsMeasured(at, tuple(readings.points)))
         for reason, n in readings.withheld.items():
             metrics.INVALID_RATES.labels(reason).inc(n)
         report.segment_points, report.withheld = len(readings.points), readings.withheld
@@ -135,18 +138,26 @@ class Poller:
 
         At most ``poll_concurrency`` CPEs are polled at once. Each CPE's samples go to the sink as soon as
         its poll ends and its health is graded then; the database rows are stored in batches of
-        ``CPE_BATCH``. Memory stays flat however large the inventory is.
+        ``CPE_BATCH``, after each of which the cycle lets the sink catch up (``SINK_WAIT_S``). Memory stays
+        flat however large the inventory is.
         """
         started = time.perf_counter()
         report = CycleReport("cpes")
         with self.db.session() as s:
             targets = cpes(s, self.box, shard=self.settings.shard(), **self._timing())
+        wait: float | None = SINK_WAIT_S
         with closing(self._poll_batches(targets)) as batches:
             for polled in batches:
                 with self.db.session() as s:
                     _upsert_status(s, [p.status for p in polled])
                     _upsert_health(s, [p.health for p in polled])
                 self._count(report, polled, sum(p.samples for p in polled))
+                if wait is not None:  # backpressure: polling pauses (UNSTORED_LIMIT) while the sink catches up
+                    began = time.monotonic()
+                    self.sink.flush(timeout=wait)
+                    if time.monotonic() - began >= wait:
+                        log.warning("cpes cycle: the sink did not keep up within %.0f s; no longer waiting", wait)
+                        wait = None
         return self._finish(report, started)
 
     def _count(self, report: CycleReport, outcomes: Sequence[PollOutcome | _Polled], samples: int) -> None:

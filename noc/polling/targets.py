@@ -8,19 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from collectors.snmp.auth import V3, Credentials, Target, V2c
-from noc.crypto import SecretBox
+from collectors.snmp.device_poll import PollTarget
+from noc.core.crypto import SecretBox
+from noc.core.errors import InvalidInput
 from noc.inventory.models import Cpe, Credential, Device, Segment, SegmentMember
-
-
-@dataclass(frozen=True)
-class PollTarget:
-    """One device or CPE to poll: its identity in noc, its profile and how to reach it."""
-
-    kind: str
-    id: int
-    name: str
-    profile: str
-    target: Target
 
 
 def credentials_of(credential: Credential, box: SecretBox) -> Credentials:
@@ -119,3 +110,26 @@ def capacity_overrides(segments: list[SegmentDef]) -> dict[int, dict[str, float]
                 key = str(member.if_index)
                 per_device[key] = max(per_device.get(key, 0.0), cap)
     return out
+
+
+def inventory_target(session: Session, box: SecretBox | None, name: str, timeout: float, retries: int,
+                     credentials: Credentials | None = None) -> PollTarget | None:
+    """The inventory device or CPE called ``name`` (device name, CPE serial or MAC), if any.
+
+    ``credentials`` replace the inventory's (then ``box`` may be None: nothing is unsealed).
+    """
+    device = session.scalar(select(Device).where(Device.name == name))
+    cpe = None if device else session.scalar(select(Cpe).where((Cpe.serial == name) | (Cpe.mac == name.lower())))
+    row = device or cpe
+    if row is None:
+        return None
+    if row.address is None:
+        raise InvalidInput(None, f"{name}: has no management address in the inventory")
+    if credentials is None:
+        credential = session.get(Credential, row.credential_id) if row.credential_id is not None else None
+        if credential is None or box is None:
+            raise InvalidInput(None, f"{name}: has no credentials in the inventory; give them as options")
+        credentials = credentials_of(credential, box)
+    label = device.name if device else cpe.serial  # type: ignore[union-attr]
+    return PollTarget("device" if device else "cpe", row.id, label, row.profile,
+                      Target(row.address, row.port, credentials, timeout, retries))

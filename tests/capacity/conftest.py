@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from noc.audit.service import SYSTEM, Actor
 from noc.capacity.models import SegmentRollup
-from noc.crypto import SecretBox
-from noc.db import Database
+from noc.core.capability import Runtime
+from noc.core.db import Database
+from noc.core.security import SYSTEM, Actor
 from noc.inventory.importer import document_rows, import_rows
 from noc.inventory.models import Segment
 from noc.inventory.service import CREDENTIALS_PURPOSE, InventoryWriter
@@ -30,10 +30,10 @@ NETWORK = {
 
 
 @pytest.fixture
-def net(db: Database) -> Database:
+def net(db: Database, rt: Runtime) -> Database:
     with db.session() as s:
         import_rows(document_rows("t", copy.deepcopy(NETWORK)),
-                    InventoryWriter(s, SYSTEM, SecretBox("k" * 32, CREDENTIALS_PURPOSE)))
+                    InventoryWriter(s, SYSTEM, rt.secret_box(CREDENTIALS_PURPOSE), rt.events))
     return db
 
 

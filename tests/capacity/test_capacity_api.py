@@ -12,12 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from noc.api import create_app
-from noc.audit.service import SYSTEM
-from noc.auth.roles import Role
 from noc.auth.service import add_user, issue_token
-from noc.capacity.evaluator import SUSTAINED, evaluate
-from noc.db import Database
-from noc.settings import Settings
+from noc.capacity.service import SUSTAINED, evaluate
+from noc.core.db import Database
+from noc.core.security import SYSTEM, Role
+from noc.core.settings import Settings
 from tests.capacity.conftest import T0, add_rollups
 
 

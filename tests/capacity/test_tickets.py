@@ -10,11 +10,10 @@ import pytest
 import sqlalchemy as sa
 
 from noc.audit.models import AuditEntry
-from noc.capacity.evaluator import SUSTAINED, TRENDS, evaluate
-from noc.capacity.events import webhook_events
 from noc.capacity.models import UpgradeTicket
+from noc.capacity.service import SUSTAINED, TRENDS, evaluate, webhook_events
 from noc.capacity.tickets import TicketError, transition
-from noc.db import Database
+from noc.core.db import Database
 from noc.inventory.models import Segment
 from noc.maintenance.service import WindowIn, cancel_window, create_window
 from noc.outbox.models import OutboxMessage

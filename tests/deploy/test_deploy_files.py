@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from noc.settings import Settings
+from noc.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"

@@ -11,14 +11,14 @@ from fastapi.testclient import TestClient
 
 from noc.api import create_app
 from noc.audit.models import AuditEntry
-from noc.audit.service import SYSTEM
-from noc.auth.roles import Role
 from noc.auth.service import add_user, issue_token
-from noc.crypto import SecretBox
-from noc.db import Database
+from noc.core.crypto import SecretBox
+from noc.core.db import Database
+from noc.core.events import EventBus
+from noc.core.security import SYSTEM, Role
+from noc.core.settings import Settings
 from noc.inventory.importer import document_rows, import_rows
 from noc.inventory.service import CREDENTIALS_PURPOSE, InventoryWriter
-from noc.settings import Settings
 from tests.foundation.helpers import SMALL_INVENTORY, VALID_TAX
 
 
@@ -26,7 +26,7 @@ from tests.foundation.helpers import SMALL_INVENTORY, VALID_TAX
 def client(settings: Settings, db: Database) -> Iterator[TestClient]:
     with db.session() as s:
         box = SecretBox(settings.resolved_secret_key(), CREDENTIALS_PURPOSE)
-        import_rows(document_rows("t", copy.deepcopy(SMALL_INVENTORY)), InventoryWriter(s, SYSTEM, box))
+        import_rows(document_rows("t", copy.deepcopy(SMALL_INVENTORY)), InventoryWriter(s, SYSTEM, box, EventBus()))
     with TestClient(create_app(settings, db, scheduler=False)) as test_client:
         yield test_client
 

@@ -8,8 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from noc.audit.models import AuditEntry
-from noc.audit.service import SYSTEM, Actor, record, verify_chain
-from noc.db import Database
+from noc.audit.service import record, verify_chain
+from noc.core.db import Database
+from noc.core.security import SYSTEM, Actor
 
 
 def write_entries(db: Database, count: int) -> None:

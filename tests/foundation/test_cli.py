@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from noc.settings import Settings
+from noc.core.settings import Settings
 from tests.foundation.helpers import SMALL_INVENTORY
 
 NOC = [sys.executable, "-m", "noc"]
@@ -48,7 +48,10 @@ def migrated(settings: Settings) -> Settings:
 def test_commands_refuse_an_unmigrated_database(settings: Settings) -> None:
     done = noc(settings, "audit", "verify")
     assert done.returncode == 1
-    assert "run `noc db upgrade` first" in done.stderr and "Traceback" not in done.stderr
+    assert "`noc db upgrade`" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    if settings.resolved_database_url().startswith("sqlite"):  # a missing SQLite file is not created
+        assert not Path(settings.resolved_database_url().removeprefix("sqlite:///")).exists()
 
 
 def test_import_yaml_then_again_is_idempotent(migrated: Settings, tmp_path: Path) -> None:

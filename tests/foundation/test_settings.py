@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from noc.settings import Settings
+from noc.core.settings import Settings
 
 
 def test_default_database_is_sqlite_in_the_data_dir(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from noc.db import Base, Database
+from noc.core.db import Base, Database
 from noc.outbox.models import OutboxMessage
 from noc.outbox.webhook import WebhookSender
 

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from noc.db import Database, utcnow
+from noc.core.db import Database, utcnow
 from noc.outbox.models import OutboxMessage
 from noc.outbox.service import Dispatcher, DispatchReport, SendError, enqueue, requeue
 from noc.outbox.webhook import WebhookSender

@@ -14,7 +14,7 @@ import pytest
 from collectors.snmp.auth import Target, V2c
 from collectors.snmp.client import SnmpClient
 from collectors.snmp.counters import RateTracker
-from noc.polling.device_poll import PollOutcome, poll
+from collectors.snmp.device_poll import PollOutcome, poll
 from noc.polling.targets import PollTarget
 from tests.support.snmpd import COMMUNITY, V3_SHA, V3_SHA256, Agent
 

@@ -11,16 +11,18 @@ from fastapi.testclient import TestClient
 
 from collectors.sinks import EmbeddedStore
 from noc.api import create_app
-from noc.audit.service import SYSTEM
-from noc.auth.roles import Role
 from noc.auth.service import add_user, issue_token
 from noc.capacity.rollups import store
-from noc.crypto import SecretBox
-from noc.db import Database
+from noc.capacity.service import RollupKeeper
+from noc.core.crypto import SecretBox
+from noc.core.db import Database
+from noc.core.events import EventBus
+from noc.core.security import SYSTEM, Role
+from noc.core.settings import Settings
 from noc.inventory.importer import document_rows, import_rows
 from noc.inventory.service import CREDENTIALS_PURPOSE, InventoryWriter
+from noc.polling.events import SegmentsMeasured
 from noc.polling.service import Poller
-from noc.settings import Settings
 from tests.polling.test_poll_snmpd import loopback_traffic
 from tests.support.snmpd import COMMUNITY, Agent
 
@@ -32,8 +34,14 @@ def dead_port() -> int:
 
 
 @pytest.fixture
+def keeper(db: Database) -> RollupKeeper:
+    """Capacity's subscriber to the poller's measurements (the test closes its rollup periods early)."""
+    return RollupKeeper(db, 60)
+
+
+@pytest.fixture
 def poller(
-    db: Database, settings: Settings, snmpd: Agent, tmp_path_factory: pytest.TempPathFactory
+    db: Database, settings: Settings, snmpd: Agent, keeper: RollupKeeper, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Poller]:
     settings = settings.model_copy(update={"snmp_timeout_s": 0.3, "snmp_retries": 0, "rollup_period_s": 60})
     box = SecretBox(settings.resolved_secret_key(), CREDENTIALS_PURPOSE)
@@ -50,15 +58,17 @@ def poller(
                       "members": [{"device": "router-dead", "if_index": 1, "direction": "down"}]}],
     }
     with db.session() as s:
-        import_rows(document_rows("t", doc), InventoryWriter(s, SYSTEM, box))
+        import_rows(document_rows("t", doc), InventoryWriter(s, SYSTEM, box, EventBus()))
     sink = EmbeddedStore(tmp_path_factory.mktemp("series") / "series.db")
-    p = Poller(db, settings, sink, box)
+    events = EventBus()
+    events.subscribe(SegmentsMeasured, keeper)
+    p = Poller(db, settings, sink, box, events)
     yield p
     p.close()
     sink.close()
 
 
-def test_segment_cycle_end_to_end(poller: Poller, db: Database, settings: Settings) -> None:
+def test_segment_cycle_end_to_end(poller: Poller, keeper: RollupKeeper, db: Database, settings: Settings) -> None:
     first = poller.segment_cycle()
     assert (first.targets, first.ok, first.failed) == (2, 1, 1)
     assert first.segment_points == 0  # no rate from a single reading
@@ -73,7 +83,7 @@ def test_segment_cycle_end_to_end(poller: Poller, db: Database, settings: Settin
     assert last is not None and 0 < float(last.fields["utilization"]) < 1
     assert store_.last("interface", {"device": "router-1", "ifindex": "1"}) is not None
     with db.session() as s:
-        stored = store(s, poller.rollups.close(2**40))
+        stored = store(s, keeper.buffer.close(2**40))
     assert stored == 2
 
     with db.session() as s:

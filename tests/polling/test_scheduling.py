@@ -7,10 +7,11 @@ import time
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from noc import metrics
-from noc.db import Database
-from noc.jobs import JobContext, build_scheduler
-from noc.settings import Settings
+from noc.core import metrics
+from noc.core.capability import Runtime
+from noc.core.db import Database
+from noc.core.scheduler import build_scheduler
+from noc.core.settings import Settings
 
 
 def test_a_slow_cycle_is_skipped_not_overlapped(db: Database, settings: Settings) -> None:
@@ -24,11 +25,11 @@ def test_a_slow_cycle_is_skipped_not_overlapped(db: Database, settings: Settings
         time.sleep(2.5)
         running.release()
 
-    def provider(scheduler: BackgroundScheduler, ctx: JobContext) -> None:
+    def provider(scheduler: BackgroundScheduler, rt: Runtime) -> None:
         scheduler.add_job(slow_cycle, "interval", seconds=1, id="poll.slow")
 
     before = metrics.REGISTRY.get_sample_value("noc_poll_cycles_skipped_total", {"job": "poll.slow"}) or 0.0
-    scheduler = build_scheduler(JobContext(db, settings), [provider])
+    scheduler = build_scheduler(Runtime(settings, db), [provider])
     scheduler.start()
     time.sleep(4.2)
     scheduler.shutdown(wait=True)

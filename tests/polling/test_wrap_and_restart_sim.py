@@ -15,9 +15,9 @@ from collectors.sim.config import DeviceConfig, InterfaceConfig, NetworkConfig, 
 from collectors.snmp.auth import Target, V2c
 from collectors.snmp.client import SnmpClient
 from collectors.snmp.counters import RateTracker
+from collectors.snmp.device_poll import read_raw
 from collectors.snmp.profiles import decode, load_profile
 from collectors.snmp.values import Counter32
-from noc.polling.device_poll import read_raw
 from noc.polling.segments import segment_readings
 from noc.polling.targets import MemberRef, PollTarget, SegmentDef
 

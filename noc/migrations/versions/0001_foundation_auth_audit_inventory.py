@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import noc.db
+import noc.core.db
 
 revision = "0001"
 down_revision = None
@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_log",
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("actor", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.Column("action", sa.String(length=64), nullable=False),
@@ -59,8 +59,8 @@ def upgrade() -> None:
         sa.Column("normal_upload_mbps", sa.Float(), nullable=False),
         sa.Column("min_download_mbps", sa.Float(), nullable=False),
         sa.Column("min_upload_mbps", sa.Float(), nullable=False),
-        sa.Column("created_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_packages")),
         sa.UniqueConstraint("code", name=op.f("uq_packages_code")),
     )
@@ -73,8 +73,8 @@ def upgrade() -> None:
         sa.Column("capacity_down_mbps", sa.Float(), nullable=True),
         sa.Column("capacity_up_mbps", sa.Float(), nullable=True),
         sa.Column("description", sa.Text(), nullable=False),
-        sa.Column("created_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("kind IN ('access', 'aggregation', 'core', 'international')", name=op.f("ck_segments_kind")),
         sa.ForeignKeyConstraint(["parent_id"], ["segments.id"], name=op.f("fk_segments_parent_id_segments")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_segments")),
@@ -92,8 +92,8 @@ def upgrade() -> None:
         sa.Column("auth_proto", sa.String(length=16), nullable=True),
         sa.Column("priv_proto", sa.String(length=16), nullable=True),
         sa.Column("sealed", sa.Text(), nullable=False),
-        sa.Column("created_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("version IN ('v2c', 'v3')", name=op.f("ck_snmp_credentials_version")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_snmp_credentials")),
         sa.UniqueConstraint("name", name=op.f("uq_snmp_credentials_name")),
@@ -109,8 +109,8 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=2), nullable=False),
         sa.Column("tax_number", sa.String(length=16), nullable=False),
         sa.Column("ssid_consent", sa.Boolean(), nullable=False),
-        sa.Column("created_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("language IN ('sl', 'en')", name=op.f("ck_subscribers_language")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_subscribers")),
         sa.UniqueConstraint("number", name=op.f("uq_subscribers_number")),
@@ -122,7 +122,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("role", sa.String(length=32), nullable=False),
         sa.Column("disabled", sa.Boolean(), nullable=False),
-        sa.Column("created_at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "role IN ('admin', 'noc_engineer', 'agent', 'complaint_handler', 'viewer')", name=op.f("ck_users_role")
         ),
@@ -135,9 +135,9 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("digest", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=64), nullable=False),
-        sa.Column("created_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_used_at", noc.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("revoked_at", noc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", noc.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", noc.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users"), ondelete="CASCADE"
         ),
@@ -154,8 +154,8 @@ def upgrade() -> None:
         sa.Column("package_id", sa.Integer(), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=False),
         sa.Column("end_date", sa.Date(), nullable=True),
-        sa.Column("created_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["package_id"], ["packages.id"], name=op.f("fk_contracts_package_id_packages")),
         sa.ForeignKeyConstraint(
             ["subscriber_id"],
@@ -183,8 +183,8 @@ def upgrade() -> None:
         sa.Column("subscriber_id", sa.Integer(), nullable=True),
         sa.Column("segment_id", sa.Integer(), nullable=True),
         sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("created_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["credential_id"], ["snmp_credentials.id"], name=op.f("fk_cpes_credential_id_snmp_credentials")
         ),
@@ -208,8 +208,8 @@ def upgrade() -> None:
         sa.Column("profile", sa.String(length=64), nullable=False),
         sa.Column("credential_id", sa.Integer(), nullable=True),
         sa.Column("enabled", sa.Boolean(), nullable=False),
-        sa.Column("created_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint("kind IN ('router', 'cmts', 'olt', 'switch')", name=op.f("ck_devices_kind")),
         sa.ForeignKeyConstraint(
             ["credential_id"], ["snmp_credentials.id"], name=op.f("fk_devices_credential_id_snmp_credentials")
@@ -221,7 +221,7 @@ def upgrade() -> None:
         "notification_opt_outs",
         sa.Column("subscriber_id", sa.Integer(), nullable=False),
         sa.Column("category", sa.String(length=32), nullable=False),
-        sa.Column("at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
             "category IN ('maintenance', 'network_issues')", name=op.f("ck_notification_opt_outs_category")
         ),

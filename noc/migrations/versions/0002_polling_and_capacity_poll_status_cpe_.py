@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import noc.db
+import noc.core.db
 
 revision = "0002"
 down_revision = "0001"
@@ -23,12 +23,12 @@ def upgrade() -> None:
         "poll_status",
         sa.Column("target_kind", sa.String(length=8), nullable=False),
         sa.Column("target_id", sa.Integer(), nullable=False),
-        sa.Column("at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("ok", sa.Boolean(), nullable=False),
         sa.Column("duration_s", sa.Float(), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
-        sa.Column("last_ok_at", noc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_ok_at", noc.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("target_kind IN ('device', 'cpe')", name=op.f("ck_poll_status_target_kind")),
         sa.PrimaryKeyConstraint("target_kind", "target_id", name=op.f("pk_poll_status")),
     )
@@ -36,7 +36,7 @@ def upgrade() -> None:
         "segment_latest",
         sa.Column("segment_id", sa.Integer(), nullable=False),
         sa.Column("direction", sa.String(length=4), nullable=False),
-        sa.Column("at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("utilization", sa.Float(), nullable=False),
         sa.Column("bps", sa.Float(), nullable=False),
         sa.Column("capacity_bps", sa.Float(), nullable=False),
@@ -51,7 +51,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("segment_id", sa.Integer(), nullable=False),
         sa.Column("direction", sa.String(length=4), nullable=False),
-        sa.Column("start", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("start", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("seconds", sa.Integer(), nullable=False),
         sa.Column("mean", sa.Float(), nullable=False),
         sa.Column("max", sa.Float(), nullable=False),
@@ -75,7 +75,7 @@ def upgrade() -> None:
     op.create_table(
         "cpe_health",
         sa.Column("cpe_id", sa.Integer(), nullable=False),
-        sa.Column("at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("grade", sa.String(length=12), nullable=False),
         sa.Column("findings", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(["cpe_id"], ["cpes.id"], name=op.f("fk_cpe_health_cpe_id_cpes"), ondelete="CASCADE"),

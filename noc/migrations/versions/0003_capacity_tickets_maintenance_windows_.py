@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import noc.db
+import noc.core.db
 
 revision = "0003"
 down_revision = "0002"
@@ -24,11 +24,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("starts_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("ends_at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("starts_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.String(length=64), nullable=False),
-        sa.Column("created_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("cancelled_at", noc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("cancelled_at", noc.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_maintenance_windows")),
     )
     with op.batch_alter_table("maintenance_windows", schema=None) as batch_op:
@@ -44,10 +44,10 @@ def upgrade() -> None:
         sa.Column("idempotency_key", sa.String(length=200), nullable=False),
         sa.Column("state", sa.String(length=8), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("next_attempt_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", noc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", noc.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.CheckConstraint("state IN ('pending', 'sent', 'dead')", name=op.f("ck_outbox_state")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_outbox_idempotency_key")),
@@ -89,11 +89,11 @@ def upgrade() -> None:
         sa.Column("first_value", sa.Float(), nullable=False),
         sa.Column("latest_peak", sa.Float(), nullable=False),
         sa.Column("breach_count", sa.Integer(), nullable=False),
-        sa.Column("last_breach_at", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_breach_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("predicted_date", sa.Date(), nullable=True),
-        sa.Column("opened_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", noc.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("closed_at", noc.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("opened_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", noc.core.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("new_capacity_mbps", sa.Float(), nullable=True),
         sa.Column("note", sa.Text(), nullable=False),
         sa.CheckConstraint("direction IN ('down', 'up')", name=op.f("ck_upgrade_tickets_direction")),
@@ -122,7 +122,7 @@ def upgrade() -> None:
         "ticket_evidence",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("ticket_id", sa.Integer(), nullable=False),
-        sa.Column("start", noc.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("start", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("seconds", sa.Integer(), nullable=False),
         sa.Column("mean", sa.Float(), nullable=False),
         sa.Column("max", sa.Float(), nullable=False),

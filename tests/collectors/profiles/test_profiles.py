@@ -247,8 +247,6 @@ def test_file_level_errors(tmp_path: Path) -> None:
     assert "tables[nothing].drop" in _error(tmp_path, drop)
     with pytest.raises(ProfileError, match="no profile named 'nope'"):
         load_profile("nope", [tmp_path])
-    with pytest.raises(ProfileError, match="policy file"):
-        load_profile("health")
 
 
 def test_profile_dir_has_no_init_so_profiles_py_stays_the_module() -> None:

@@ -1,31 +1,21 @@
-"""Metrics about noc itself, in Prometheus format at ``GET /metrics``."""
+"""noc's own metrics registry (Prometheus format at ``GET /metrics``); capabilities add theirs to ``REGISTRY``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-POLL_DURATION = Histogram("noc_poll_duration_seconds", "Time to poll one device or CPE.", ["job"],
-                          buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30), registry=REGISTRY)
-POLL_ERRORS = Counter("noc_poll_errors_total", "Failed polls by job and error kind.", ["job", "error"],
-                      registry=REGISTRY)
-CYCLE_DURATION = Gauge("noc_poll_cycle_duration_seconds", "Duration of the last poll cycle.", ["job"],
-                       registry=REGISTRY)
-CYCLE_TARGETS = Gauge("noc_poll_cycle_targets", "Devices or CPEs in the last poll cycle.", ["job"],
-                      registry=REGISTRY)
 CYCLES_SKIPPED = Counter("noc_poll_cycles_skipped_total",
-                         "Cycles not started because the previous one of the same job still ran.", ["job"],
+                         "Scheduled runs not started because the previous run of the same job still ran.", ["job"],
                          registry=REGISTRY)
-ROLLUPS_STORED = Counter("noc_segment_rollups_stored_total", "Segment rollups written to the database.",
-                         registry=REGISTRY)
-INVALID_RATES = Counter("noc_invalid_rates_total",
-                        "Interface rates withheld from decisions (restart, discontinuity, above speed).",
-                        ["reason"], registry=REGISTRY)
+EVENT_FAILURES = Counter("noc_event_handler_failures_total",
+                         "Subscribers that failed on a published event (logged with their traceback).",
+                         ["event", "handler"], registry=REGISTRY)
 
 
 class StatsCollector(Collector):

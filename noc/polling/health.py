@@ -1,7 +1,7 @@
 """Health grading of readings (good / marginal / bad) against a policy kept as data.
 
-The default policy is ``collectors/snmp/profiles/health.yaml`` (cable modem RF ranges); an operator passes
-their own file to :func:`load_health`.
+Grading is polling's policy, not a device profile: the default is ``health.yaml`` beside this module (cable
+modem RF ranges); an operator passes their own file to :func:`load_health`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from pathlib import Path
 from pydantic import Field, model_validator
 
 from collectors.samples import FieldValue, Sample
-from collectors.snmp.profiles import PROFILE_DIR, Identifier, StrictModel, read_yaml, validate_model
+from collectors.snmp.profiles import Identifier
+from collectors.strict_yaml import StrictModel, read_yaml, validate_model
 
-DEFAULT_HEALTH = PROFILE_DIR / "health.yaml"
+DEFAULT_HEALTH = Path(__file__).with_name("health.yaml")
 
 
 class Grade(StrEnum):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from collectors.samples import Sample
-from collectors.snmp.health import Grade, load_health, summarize, worst
-from collectors.snmp.profiles import ProfileError
+from collectors.strict_yaml import ConfigError
+from noc.polling.health import Grade, load_health, summarize, worst
 
 G, M, B = Grade.GOOD, Grade.MARGINAL, Grade.BAD
 POLICY = load_health()
@@ -92,7 +92,7 @@ def test_bad_policy_names_file_and_field(tmp_path: Path) -> None:
         "    good: {min: 40, max: 35}\n"
         "    acceptable: {min: 35, max: 51}\n"
     )
-    with pytest.raises(ProfileError) as info:
+    with pytest.raises(ConfigError) as info:
         load_health(path)
     lines = str(info.value).splitlines()
     assert lines[0] == f"{path}: rules[ds_power]: good: must lie within acceptable"

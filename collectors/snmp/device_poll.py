@@ -1,18 +1,34 @@
-"""Polling one device or CPE by its profile: GETs, walks, decoding into samples."""
+"""Polling one device by its profile: GETs, walks, decoding into samples. Knows nothing of subscribers: a
+target is a name, a profile and an address with credentials (the caller's own ids ride along in ``kind``/``id``).
+"""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from collectors.samples import Sample
+from collectors.snmp.auth import Target
 from collectors.snmp.client import SnmpAuthError, SnmpClient, SnmpError, SnmpTimeout
 from collectors.snmp.counters import RateTracker
 from collectors.snmp.profiles import Profile, ProfileError, decode, load_profile
 from collectors.snmp.values import Value
-from noc.polling.targets import PollTarget
+
+log = logging.getLogger("collectors.poll")
+
+
+@dataclass(frozen=True)
+class PollTarget:
+    """One device to poll: the caller's identity for it (``kind``, ``id``, ``name``), its profile and address."""
+
+    kind: str
+    id: int
+    name: str
+    profile: str
+    target: Target
 
 
 @dataclass
@@ -106,6 +122,10 @@ async def poll(client: SnmpClient, target: PollTarget, tracker: RateTracker | No
         return PollOutcome(target, at, time.perf_counter() - started, error=str(exc), error_kind="snmp")
     except ProfileError as exc:
         return PollOutcome(target, at, time.perf_counter() - started, error=str(exc), error_kind="profile")
+    except Exception as exc:  # one device's unforeseen failure must never cost the others their outcomes
+        log.exception("%s: poll failed unexpectedly", target.name)
+        return PollOutcome(target, at, time.perf_counter() - started, error=f"internal error: {exc.__class__.__name__}",
+                           error_kind="internal")
     duration = time.perf_counter() - started
     samples.append(Sample("poll", (("device", target.name),), {"duration_s": round(duration, 4), "ok": True}, int(at)))
     return PollOutcome(target, at, duration, samples)

@@ -1,7 +1,9 @@
-"""The roles a user can hold and the groups of roles that endpoints admit."""
+"""Who acts: roles and the groups of roles endpoints admit, the authenticated caller, the audit actor."""
 
 from __future__ import annotations
 
+import getpass
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -32,3 +34,34 @@ NETWORK_READERS: frozenset[Role] = frozenset(
 """Roles that see CPEs, which tie a device to a subscriber."""
 
 ADMINS: frozenset[Role] = frozenset({Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, as the audit log names it: a user name and the role they acted in."""
+
+    name: str
+    role: str
+
+
+SYSTEM = Actor(name="system", role="system")
+"""noc itself (scheduled jobs)."""
+
+
+def cli_actor() -> Actor:
+    """The operator at a shell, named by their login (the CLI acts with admin rights)."""
+    return Actor(name=f"cli:{getpass.getuser()}", role="admin")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of a request."""
+
+    user_id: int
+    name: str
+    role: Role
+
+    @property
+    def actor(self) -> Actor:
+        """The caller as the audit log names it."""
+        return Actor(name=self.name, role=self.role.value)

@@ -10,9 +10,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from noc.auth.roles import Role
-from noc.auth.service import Principal, authenticate
-from noc.db import Database
+from noc.core.capability import Runtime
+from noc.core.db import Database
+from noc.core.security import Principal, Role
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `noc user add` or `noc user token`.")
 
@@ -54,10 +54,18 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def database(request: Request) -> Database:
+def runtime(request: Request) -> Runtime:
+    """The app's runtime (settings, database, events)."""
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+RuntimeDep = Annotated[Runtime, Depends(runtime)]
+
+
+def database(rt: RuntimeDep) -> Database:
     """The app's database."""
-    db: Database = request.app.state.database
-    return db
+    return rt.db
 
 
 def session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
@@ -74,16 +82,18 @@ def require(roles: frozenset[Role]) -> Callable[..., Principal]:
     allowed = ", ".join(sorted(r.value for r in roles))
 
     def dependency(
-        s: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+        rt: RuntimeDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
     ) -> Principal:
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise ApiError(401, "unauthenticated", "send an API token as 'Authorization: Bearer <token>'",
                            headers={"WWW-Authenticate": "Bearer"})
-        principal = authenticate(s, credentials.credentials)
+        principal = None
+        if rt.authenticator is not None:
+            with rt.db.read_session() as s:
+                principal = rt.authenticator(s, credentials.credentials)
         if principal is None:
             raise ApiError(401, "invalid_token", "the API token is unknown, revoked or its user is disabled",
                            headers={"WWW-Authenticate": "Bearer"})
-        s.commit()  # keeps last_used_at
         if principal.role not in roles:
             raise ApiError(403, "forbidden", f"role '{principal.role.value}' may not do this; allowed: {allowed}")
         return principal

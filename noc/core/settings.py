@@ -10,7 +10,11 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from noc.core.errors import NotFound
+
 SECRET_KEY_FILE = "secret.key"
+RESERVED = "Reserved for maintenance notices (not built yet: nothing sends mail)."
+"""Marks settings a planned capability will read; every other setting is read by the code (a test checks)."""
 
 
 class Settings(BaseSettings):
@@ -32,12 +36,12 @@ class Settings(BaseSettings):
     influx_org: str = Field("noc", description="InfluxDB organisation.")
     influx_bucket: str = Field("noc", description="InfluxDB bucket.")
     influx_token: SecretStr | None = Field(None, description="InfluxDB API token.")
-    smtp_host: str | None = Field(None, description="SMTP server for outgoing mail; unset: mail stays queued.")
-    smtp_port: int = Field(25, description="SMTP port.")
-    smtp_user: str | None = Field(None, description="SMTP user name (optional).")
-    smtp_password: SecretStr | None = Field(None, description="SMTP password (optional).")
-    smtp_starttls: bool = Field(False, description="Use STARTTLS on the SMTP connection.")
-    mail_from: str = Field("noc@localhost", description="Sender address of outgoing mail.")
+    smtp_host: str | None = Field(None, description=f"{RESERVED} SMTP server for outgoing mail.")
+    smtp_port: int = Field(25, description=f"{RESERVED} SMTP port.")
+    smtp_user: str | None = Field(None, description=f"{RESERVED} SMTP user name (optional).")
+    smtp_password: SecretStr | None = Field(None, description=f"{RESERVED} SMTP password (optional).")
+    smtp_starttls: bool = Field(False, description=f"{RESERVED} Use STARTTLS on the SMTP connection.")
+    mail_from: str = Field("noc@localhost", description=f"{RESERVED} Sender address of outgoing mail.")
     api_host: str = Field("127.0.0.1", description="Address `noc serve` listens on.")
     api_port: int = Field(8000, description="Port `noc serve` listens on.")
     timezone: str = Field("Europe/Ljubljana", description="Operator's local time zone (busy hours, deadlines).")
@@ -69,14 +73,19 @@ class Settings(BaseSettings):
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'noc.db').resolve()}"
 
-    def resolved_secret_key(self) -> str:
-        """The configured secret key, or the one generated once and kept in the data directory."""
+    def resolved_secret_key(self, *, create: bool = True) -> str:
+        """The configured secret key, or the one generated once and kept in the data directory.
+
+        With ``create=False`` (read-only commands) a missing key file is an error instead of a new key.
+        """
         if self.secret_key is not None:
             return self.secret_key.get_secret_value()
         path = self.data_dir / SECRET_KEY_FILE
         if path.exists():
             return path.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if not create:
+            raise NotFound("data_dir", f"no secret key at {path}: give NOC_SECRET_KEY or the right --data-dir")
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         key = secrets.token_urlsafe(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:

@@ -8,8 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -73,19 +71,31 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front, so a read-then-write transaction (the audit
-        # chain's head, upserts) never fails half-way on a snapshot another writer moved.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # chain's head, upserts) never fails half-way on a snapshot another writer moved. Read-only
+        # sessions (READ_ONLY execution option) begin deferred and never wait for or block a writer.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 
 
+READ_ONLY = "noc_read_only"
+"""Execution option of the engine behind :meth:`Database.read_session`."""
+
+
 class Database:
-    """One engine and its session factory."""
+    """One engine and its session factories (read-write, and read-only)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reading only: on SQLite it takes no write lock (its transaction is rolled back)."""
+        with self.read_sessions() as session:
+            yield session
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -93,23 +103,6 @@ class Database:
         with self.sessions() as session, session.begin():
             yield session
 
-    def upgrade(self) -> None:
-        """Bring the schema to the newest migration."""
-        upgrade_schema(self.engine)
-
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
-
-
-def alembic_config(engine: Engine) -> Config:
-    """An Alembic configuration bound to ``engine`` (no alembic.ini needed)."""
-    config = Config()
-    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    config.attributes["engine"] = engine
-    return config
-
-
-def upgrade_schema(engine: Engine, revision: str = "head") -> None:
-    """Run the Alembic migrations up to ``revision``."""
-    command.upgrade(alembic_config(engine), revision)

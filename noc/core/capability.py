@@ -1,0 +1,119 @@
+"""The one small interface through which a capability plugs into noc, and what it receives at run time.
+
+Each capability package declares ``CAPABILITY = Capability(...)`` in its ``__init__.py``. Its parts are
+named as ``"module:attribute"`` strings and imported only when used, so that ``noc --help`` does not import
+FastAPI, SQLAlchemy models or the SNMP stack. The composition root (``noc.capabilities``) lists the enabled
+capabilities; the kernel imports none of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from noc.core.events import EventBus
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from noc.core.crypto import SecretBox
+    from noc.core.db import Database
+    from noc.core.security import Principal
+    from noc.core.settings import Settings
+
+
+@dataclass(frozen=True)
+class Capability:
+    """What a capability adds to noc; every part is optional.
+
+    - ``models``: the module defining its tables (Alembic and the test schema see every enabled one);
+    - ``wire``: ``f(runtime)`` run once per process before anything else: subscribe to events, set up state;
+    - ``router``: an ``APIRouter`` mounted under ``/api/v1``;
+    - ``jobs``: ``f(scheduler, runtime)`` adding scheduled jobs;
+    - ``cli``: ``f(app)`` adding commands to the ``noc`` typer app (keep that module's imports light);
+    - ``demo``: a :class:`DemoPart` for ``noc demo``.
+    """
+
+    name: str
+    summary: str
+    models: str | None = None
+    wire: str | None = None
+    router: str | None = None
+    jobs: str | None = None
+    cli: str | None = None
+    demo: str | None = None
+
+    def part(self, name: str) -> Any:
+        """The object behind part ``name`` (imported now), or None when the capability has none."""
+        ref = getattr(self, name)
+        return None if ref is None else resolve(ref)
+
+
+def resolve(ref: str) -> Any:
+    """Import ``"package.module:attribute"`` (or just ``"package.module"``) and return it."""
+    module_name, _, attribute = ref.partition(":")
+    module = importlib.import_module(module_name)
+    return getattr(module, attribute) if attribute else module
+
+
+Authenticator = Callable[["Session", str], "Principal | None"]
+
+
+@dataclass
+class Runtime:
+    """What a running noc process shares with its capabilities: settings, database, events, clean-up.
+
+    One per process (API server, worker, CLI command); capabilities' ``wire`` functions fill in the
+    extension points (``authenticator``, event subscriptions).
+    """
+
+    settings: Settings
+    db: Database
+    events: EventBus = field(default_factory=EventBus)
+    authenticator: Authenticator | None = None
+    """Resolves an API token to its caller (the auth capability provides it); None admits nobody."""
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    _boxes: dict[str, SecretBox] = field(default_factory=dict, init=False, repr=False)
+
+    def secret_box(self, purpose: str) -> SecretBox:
+        """A sealer for secrets of ``purpose`` under the process's secret key (cached per purpose)."""
+        from noc.core.crypto import SecretBox
+
+        if purpose not in self._boxes:
+            self._boxes[purpose] = SecretBox(self.settings.resolved_secret_key(), purpose)
+        return self._boxes[purpose]
+
+    def close(self) -> None:
+        """Run every registered clean-up, newest first."""
+        while self.closers:
+            self.closers.pop()()
+
+
+@dataclass
+class DemoContext:
+    """What a demo part gets: the demo's runtime, data directory and where simulated devices answer."""
+
+    runtime: Runtime
+    data_dir: Path
+    device_port_base: int
+    cpe_port_base: int
+    before_bind: Callable[[], None] = lambda: None
+    """Frees the simulator's ports the demo holds reserved; the part that binds them calls it just before."""
+    notes: list[str] = field(default_factory=list)
+    """Lines the demo prints once it is ready (tokens file, addresses to try)."""
+
+
+@dataclass(frozen=True)
+class DemoPart:
+    """A capability's share of ``noc demo``.
+
+    ``seed`` runs before the API serves (create the demo's data once; later starts reuse it); ``run`` is
+    entered after the API answers and left at shutdown (simulated devices, background work).
+    """
+
+    seed: Callable[[DemoContext], None] | None = None
+    run: Callable[[DemoContext], AbstractContextManager[object]] | None = None
