@@ -9,16 +9,19 @@ test:
 	@scripts/bootstrap-venv
 	@NOC_TEST_PG_URL="$$(scripts/ensure-test-deps | tail -n 1)" && export NOC_TEST_PG_URL && \
 	  .venv/bin/ruff check . && \
+	  .venv/bin/mypy && \
 	  .venv/bin/pytest
 
 lint:
 	@scripts/bootstrap-venv
 	.venv/bin/ruff check .
+	.venv/bin/mypy
 
 bench:
 	@scripts/bootstrap-venv
 	@scripts/ensure-test-deps >/dev/null
 	.venv/bin/python benchmarks/poll_throughput.py
+	.venv/bin/python benchmarks/startup.py
 
 clean:
-	rm -rf .venv .noc-demo .pytest_cache .ruff_cache
+	rm -rf .venv .noc-demo .pytest_cache .ruff_cache .mypy_cache

@@ -4,7 +4,7 @@ exception values, ``Special``)."""
 
 from __future__ import annotations
 
-from collectors.snmp.ber import Oid
+from collectors.snmp.ber import Oid as Oid
 from collectors.snmp.values import Opaque, Special
 
 Value = int | bytes | str | Special

@@ -34,7 +34,9 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
-from influxdb_client import InfluxDBClient, WriteOptions, WritePrecision
+from influxdb_client.client.influxdb_client import InfluxDBClient
+from influxdb_client.client.write_api import WriteOptions
+from influxdb_client.domain.write_precision import WritePrecision
 from influxdb_client.service.write_service import WriteService
 
 from collectors.samples import Sample
@@ -194,7 +196,7 @@ class InfluxSink(BatchWriter[bytes]):
             out["last_success_timestamp_seconds"] = self._last_success
             out["up"] = 0.0 if self._failing else 1.0
         out["spool_points"] = float(self._spool.points)
-        out["spool_bytes"] = float(self._spool.bytes)
+        out["spool_bytes"] = float(self._spool.size_bytes)
         out["spool_max_bytes"] = float(self._spool.max_bytes)
         return out
 

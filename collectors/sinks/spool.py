@@ -106,7 +106,7 @@ class Spool:
             return sum(s.points - s.consumed_points for s in self._segments)
 
     @property
-    def bytes(self) -> int:
+    def size_bytes(self) -> int:
         """Bytes the segment files take on disk (the quantity ``max_bytes`` bounds)."""
         with self._lock:
             return sum(s.size for s in self._segments)
@@ -133,7 +133,7 @@ class Spool:
                           len(record))
                 self.dropped_points += points
                 return
-            while self._segments and self.bytes + len(record) > self.max_bytes:
+            while self._segments and self.size_bytes + len(record) > self.max_bytes:
                 self._drop_head()
             tail, fd = self._tail_for_append()
             try:
@@ -227,7 +227,7 @@ class Spool:
                 self._retire_head()
         if not self.empty:
             log.info("spool %s: %d points (%d bytes) waiting from a previous run", self.directory, self.points,
-                     self.bytes)
+                     self.size_bytes)
 
     def _scan(self, seq: int) -> _Segment:
         """Index a segment, cutting off a torn or damaged end; count points before the cursor as consumed."""

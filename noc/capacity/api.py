@@ -93,7 +93,7 @@ def report(rt: RuntimeDep, s: SessionDep, _: Anyone,
     open_counts = {(seg, d): int(n) for seg, d, n in s.execute(
         select(UpgradeTicket.segment_id, UpgradeTicket.direction, func.count())
         .where(UpgradeTicket.closed_at.is_(None)).group_by(UpgradeTicket.segment_id, UpgradeTicket.direction))}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for segment in s.scalars(select(Segment).order_by(Segment.id)):
         try:
             rules = segment_rules(segment, defaults)

@@ -1,7 +1,8 @@
 """The one small interface through which a capability plugs into noc, and what it receives at run time.
 
-Each capability package declares ``CAPABILITY = Capability(...)`` in its ``__init__.py``. Its parts are
-named as ``"module:attribute"`` strings and imported only when used, so that ``noc --help`` does not import
+Each capability package declares ``CAPABILITY = Capability.of(__name__, summary, *parts)`` in its
+``__init__.py``. Its parts are ``"module:attribute"`` strings, placed by :data:`CONVENTIONS` and imported only
+when used, so that ``noc --help`` does not import
 FastAPI, SQLAlchemy models or the SNMP stack. The composition root (``noc.capabilities``) lists the enabled
 capabilities; the kernel imports none of them.
 """
@@ -26,6 +27,11 @@ if TYPE_CHECKING:
     from noc.core.settings import Settings
 
 
+CONVENTIONS = {"models": "{}.models", "wire": "{}.service:wire", "router": "{}.api:router",
+               "jobs": "{}.jobs:add_jobs", "cli": "{}.cli:register", "demo": "{}.demo:DEMO"}
+"""Where each part of a capability lives (the one inner shape)."""
+
+
 @dataclass(frozen=True)
 class Capability:
     """What a capability adds to noc; every part is optional.
@@ -46,6 +52,17 @@ class Capability:
     jobs: str | None = None
     cli: str | None = None
     demo: str | None = None
+
+    @classmethod
+    def of(cls, package: str, summary: str, *parts: str) -> Capability:
+        """The capability of ``package`` with ``parts`` where the one inner shape puts them: ``models`` in
+        ``models.py``, ``wire`` in ``service.py``, ``router`` in ``api.py``, ``jobs`` (``add_jobs``) in
+        ``jobs.py``, ``cli`` (``register``) in ``cli.py``, ``demo`` (``DEMO``) in ``demo.py``."""
+        unknown = set(parts) - set(CONVENTIONS)
+        if unknown:
+            raise ValueError(f"{package}: unknown parts {sorted(unknown)} (known: {', '.join(CONVENTIONS)})")
+        refs = {part: CONVENTIONS[part].format(package) for part in parts}
+        return cls(name=package.rpartition(".")[2], summary=summary, **refs)
 
     def part(self, name: str) -> Any:
         """The object behind part ``name`` (imported now), or None when the capability has none."""

@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     ticket_webhook_url: str | None = Field(None, description="URL that receives upgrade-ticket events (JSON POST).")
     ticket_webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key signing webhook bodies.")
     capacity_rules_file: Path | None = Field(None, description="YAML of capacity rules per segment kind "
-                                             "(default: the built-in 70 % rules).")
+                                             "(default: the built-in 70 % rules); per-segment overrides are "
+                                             "checked against it.")
 
     def shard(self) -> tuple[int, int]:
         """``poll_shard`` as (index, count)."""

@@ -5,7 +5,7 @@ and FastAPI must see their annotations as objects, not strings.
 """
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, create_model
@@ -89,7 +89,8 @@ def output_model(kind: Kind) -> type[BaseModel]:
 
 def patch_model(kind: Kind) -> type[BaseModel]:
     """The body of a partial update: every input field optional, unknown fields refused."""
-    fields: dict[str, Any] = {name: (info.annotation | None, None) for name, info in kind.schema.model_fields.items()}
+    fields: dict[str, Any] = {name: (Optional[info.annotation], None)  # noqa: UP045  (annotation is a runtime object)
+                              for name, info in kind.schema.model_fields.items()}
     return create_model(
         f"{kind.schema.__name__.removesuffix('In')}Patch", __config__=ConfigDict(extra="forbid"), **fields
     )
@@ -121,12 +122,13 @@ def kind_router(
         request: Request, s: SessionDep, who: Reader, query: Filters,
         reason: ReasonHeader = "",
     ) -> dict[str, Any]:
-        values = query.model_dump(exclude={"limit", "offset"})
-        items, total = page(s, list_query(kind, values, s), query.limit, query.offset)
+        paging = cast(Paging, query)
+        values = paging.model_dump(exclude={"limit", "offset"})
+        items, total = page(s, list_query(kind, values, s), paging.limit, paging.offset)
         audit_read(request, s, who, [i.id for i in items], reason,
                    filters={k: v for k, v in values.items() if v is not None})
         return {"items": [to_output(s, kind, i) for i in items], "total": total,
-                "limit": query.limit, "offset": query.offset}
+                "limit": paging.limit, "offset": paging.offset}
 
     @router.get("/{item_id}", response_model=out_model, summary=f"Get one {noun}")
     def get_item(
@@ -157,7 +159,7 @@ def kind_router(
         who: Writer, reason: ReasonHeader = "",
     ) -> dict[str, Any]:
         writer = InventoryWriter(s, who.actor, rt.secret_box(CREDENTIALS_PURPOSE), rt.events, reason=reason)
-        obj = writer.patch(kind, get_by_id(s, kind, item_id), body.model_dump(exclude_unset=True))
+        obj = writer.patch(kind, get_by_id(s, kind, item_id), cast(BaseModel, body).model_dump(exclude_unset=True))
         s.commit()
         return to_output(s, kind, obj)
     return router

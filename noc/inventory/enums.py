@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 Language = Literal["sl", "en"]
 NoticeCategory = Literal["maintenance", "network_issues"]
@@ -14,13 +14,13 @@ CredentialVersion = Literal["v2c", "v3"]
 AuthProto = Literal["MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512"]
 PrivProto = Literal["DES", "AES", "AES192", "AES256"]
 
-LANGUAGES: tuple[str, ...] = Language.__args__
-NOTICE_CATEGORIES: tuple[str, ...] = NoticeCategory.__args__
-SEGMENT_KINDS: tuple[str, ...] = SegmentKind.__args__
-DEVICE_KINDS: tuple[str, ...] = DeviceKind.__args__
-DIRECTIONS: tuple[str, ...] = Direction.__args__
-COUNTERS: tuple[str, ...] = Counter.__args__
-CREDENTIAL_VERSIONS: tuple[str, ...] = CredentialVersion.__args__
+LANGUAGES: tuple[str, ...] = get_args(Language)
+NOTICE_CATEGORIES: tuple[str, ...] = get_args(NoticeCategory)
+SEGMENT_KINDS: tuple[str, ...] = get_args(SegmentKind)
+DEVICE_KINDS: tuple[str, ...] = get_args(DeviceKind)
+DIRECTIONS: tuple[str, ...] = get_args(Direction)
+COUNTERS: tuple[str, ...] = get_args(Counter)
+CREDENTIAL_VERSIONS: tuple[str, ...] = get_args(CredentialVersion)
 
 DEFAULT_COUNTER: dict[str, str] = {"down": "out", "up": "in"}
 """Which octet counter measures a direction when a member does not say: traffic toward subscribers

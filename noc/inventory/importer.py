@@ -131,7 +131,7 @@ def _csv_rows(name: str, kind: Kind, text: str) -> list[Row]:
     for raw in reader:
         values: dict[str, Any] = {k.strip(): v.strip() for k, v in raw.items() if k and v is not None and v.strip()}
         if None in raw:
-            values["__extra_cells__"] = raw[None]  # type: ignore[index]
+            values["__extra_cells__"] = raw[None]
         rows.append(Row(kind, f"{name} line {reader.line_num}", values))
     return rows
 

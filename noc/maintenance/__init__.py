@@ -2,9 +2,8 @@
 
 from noc.core.capability import Capability
 
-CAPABILITY = Capability(
-    name="maintenance",
-    summary="Planned maintenance windows on segments (they cover every segment below).",
-    models="noc.maintenance.models",
-    router="noc.maintenance.api:router",
+CAPABILITY = Capability.of(
+    __name__,
+    "Planned maintenance windows on segments (they cover every segment below).",
+    "models", "router",
 )

@@ -2,9 +2,8 @@
 
 from noc.core.capability import Capability
 
-CAPABILITY = Capability(
-    name="outbox",
-    summary="Durable outbox of everything noc sends, dispatched with retries and dead letters.",
-    models="noc.outbox.models",
-    jobs="noc.outbox.jobs:add_jobs",
+CAPABILITY = Capability.of(
+    __name__,
+    "Durable outbox of everything noc sends, dispatched with retries and dead letters.",
+    "models", "jobs",
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from sqlalchemy import Index, Integer, String, Text
@@ -14,7 +14,7 @@ from noc.core.columns import one_of
 from noc.core.db import Base, UTCDateTime, utcnow
 
 OutboxState = Literal["pending", "sent", "dead"]
-OUTBOX_STATES: tuple[str, ...] = OutboxState.__args__
+OUTBOX_STATES: tuple[str, ...] = get_args(OutboxState)
 
 
 def safe_destination(destination: str) -> str:

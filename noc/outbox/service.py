@@ -174,7 +174,7 @@ class Dispatcher:
         """Seconds to wait after ``attempts`` failures: doubling from the base, jittered to 50–100 %, capped."""
         delay = min(self.max_backoff_s, self.base_backoff_s * 2 ** (attempts - 1))
         delay *= 0.5 + self._random.random() / 2
-        return min(self.max_backoff_s, max(delay, retry_after or 0.0))
+        return float(min(self.max_backoff_s, max(delay, retry_after or 0.0)))
 
     def _finish(self, message: OutboxMessage, **values: Any) -> None:
         # A failure is recorded only while our claim holds (if it expired and another dispatcher took the

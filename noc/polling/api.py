@@ -80,8 +80,8 @@ def fleet_health(s: SessionDep, _: NetworkReader,
                  limit: Annotated[int, Query(ge=1, le=500)] = 20) -> dict[str, Any]:
     grades = {g: int(n) for g, n in s.execute(select(CpeHealth.grade, func.count()).group_by(CpeHealth.grade))}
     order = {"unreachable": 0, "bad": 1, "marginal": 2, "good": 3}
-    rows = s.execute(select(CpeHealth, Cpe.serial).join(Cpe, Cpe.id == CpeHealth.cpe_id)
-                     .where(CpeHealth.grade != "good")).all()
+    rows = list(s.execute(select(CpeHealth, Cpe.serial).join(Cpe, Cpe.id == CpeHealth.cpe_id)
+                          .where(CpeHealth.grade != "good")).all())
     rows.sort(key=lambda r: (order.get(r[0].grade, 9), r[0].cpe_id))
     worst = [{"cpe_id": h.cpe_id, "serial": serial, "at": h.at, "grade": h.grade, "findings": json.loads(h.findings)}
              for h, serial in rows[:limit]]

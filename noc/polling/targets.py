@@ -28,6 +28,12 @@ def _load_credentials(session: Session, box: SecretBox) -> dict[int, Credentials
     return {c.id: credentials_of(c, box) for c in session.scalars(select(Credential))}
 
 
+def _credentials(loaded: dict[int, Credentials], credential_id: int | None) -> Credentials:
+    """A target's credentials; one without any is tried with v2c ``public``, as agents ship."""
+    found = loaded.get(credential_id) if credential_id is not None else None
+    return found or V2c("public")
+
+
 def segment_devices(session: Session, box: SecretBox, *, timeout: float, retries: int,
                     shard: tuple[int, int] = (0, 1)) -> list[PollTarget]:
     """Enabled devices that carry at least one segment member, in this worker's shard."""
@@ -35,7 +41,7 @@ def segment_devices(session: Session, box: SecretBox, *, timeout: float, retries
     query = select(Device).where(Device.enabled.is_(True), Device.id.in_(select(SegmentMember.device_id)))
     return [
         PollTarget("device", d.id, d.name, d.profile,
-                   Target(d.address, d.port, creds.get(d.credential_id) or V2c("public"), timeout, retries))
+                   Target(d.address, d.port, _credentials(creds, d.credential_id), timeout, retries))
         for d in session.scalars(query.order_by(Device.id)) if d.id % shard[1] == shard[0]
     ]
 
@@ -47,14 +53,13 @@ def cpes(session: Session, box: SecretBox, *, timeout: float, retries: int,
     Reads only the columns a poll needs (no ORM objects) and leaves other shards' rows in the database.
     """
     creds = _load_credentials(session, box)
-    default = V2c("public")
     query = select(Cpe.id, Cpe.serial, Cpe.profile, Cpe.address, Cpe.port, Cpe.credential_id).where(
         Cpe.enabled.is_(True), Cpe.address.is_not(None))
     if shard[1] > 1:
         query = query.where(Cpe.id % shard[1] == shard[0])
     return [
         PollTarget("cpe", cpe_id, serial, profile,
-                   Target(address or "", port, creds.get(credential_id) or default, timeout, retries))
+                   Target(address or "", port, _credentials(creds, credential_id), timeout, retries))
         for cpe_id, serial, profile, address, port, credential_id in session.execute(query.order_by(Cpe.id))
     ]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from noc.capabilities import ENABLED, enabled
+from noc.core.capability import CONVENTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSITION = ("noc.api", "noc.cli", "noc.demo", "noc.capabilities", "noc.migrations", "noc.__main__")
@@ -114,11 +115,9 @@ def test_capabilities_import_each_other_without_a_cycle() -> None:
 def test_every_capability_package_is_enabled_and_has_the_one_shape() -> None:
     packages = {f"noc.{p.parent.name}" for p in (ROOT / "noc").glob("*/__init__.py")} - {"noc.core", "noc.migrations"}
     assert packages == set(ENABLED)
-    conventions = {"models": "{}.models", "wire": "{}.service:wire", "router": "{}.api:router",
-                   "jobs": "{}.jobs:add_jobs", "cli": "{}.cli:register", "demo": "{}.demo:DEMO"}
     for package, capability in zip(ENABLED, enabled(), strict=True):
         assert (ROOT / package.replace(".", "/") / "service.py").exists(), f"{package} has no service.py"
-        for part, pattern in conventions.items():
+        for part, pattern in CONVENTIONS.items():
             ref = getattr(capability, part)
             assert ref in (None, pattern.format(package)), f"{package}: {part} lives in {ref}"
             if ref is not None:

@@ -39,7 +39,7 @@ def test_fifo_across_segments_and_reopen(tmp_path: Path) -> None:
     assert again.points == 490
     assert _drain(again) == _batch(10, 490)
     assert again.empty and again.points == 0
-    assert again.bytes == 0
+    assert again.size_bytes == 0
     assert list(tmp_path.glob("*.seg")) == []
     again.append(_batch(1000, 3))
     assert _drain(again) == _batch(1000, 3)
@@ -87,7 +87,7 @@ def test_bound_drops_oldest_whole_segments_and_counts(tmp_path: Path) -> None:
     spool = Spool(tmp_path, max_bytes=16384, segment_bytes=4096)
     for k in range(200):
         spool.append(_batch(k * 10, 10))
-    assert spool.bytes <= 16384
+    assert spool.size_bytes <= 16384
     assert spool.dropped_points > 0
     assert spool.points + spool.dropped_points == 2000
     kept = _drain(spool)
