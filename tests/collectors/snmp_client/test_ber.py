@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api, rfc1902, rfc1905
@@ -128,3 +130,76 @@ def test_truncated_messages_raise_ber_error(cut: int) -> None:
     data = ber.encode_community_message(1, b"c", ber.encode_pdu(ber.RESPONSE, 1, vbl))
     with pytest.raises(ber.BerError):
         ber.decode_community_message(data[:cut])
+
+
+def _subid(v: int) -> bytes:
+    """A sub-identifier in base 128 (X.690 8.19.2), of any size."""
+    out = [v & 0x7F]
+    v >>= 7
+    while v:
+        out.append(0x80 | (v & 0x7F))
+        v >>= 7
+    return bytes(reversed(out))
+
+
+def _response_with_oid_body(body: bytes) -> bytes:
+    """A v2c GET response whose one varbind has OID content octets ``body`` (any length) and value NULL."""
+    oid = b"\x06" + ber.encode_length(len(body)) + body
+    vbl = ber.tlv(0x30, ber.tlv(0x30, oid + b"\x05\x00"))
+    return ber.encode_community_message(1, b"c", ber.encode_pdu(ber.RESPONSE, 1, vbl))
+
+
+@pytest.mark.parametrize("arc", [2**32, 2**40, 2**64 + 5])
+def test_sub_identifiers_above_32_bits_are_rejected(arc: int) -> None:
+    body = b"\x2b\x06\x01" + _subid(arc)
+    for decode in (ber.decode_oid, ber.decode_oid_arcs):
+        with pytest.raises(ber.BerError, match="2\\*\\*32-1"):
+            decode(body)
+    with pytest.raises(ber.BerError):
+        ber.decode_community_message(_response_with_oid_body(body))
+    with pytest.raises(ValueError):
+        ber.encode_oid(f"1.3.6.1.{arc}")
+    with pytest.raises(ValueError):
+        ber.encode_oid((1, 3, 6, 1, arc))
+    assert ber.decode_oid(b"\x2b\x06\x01" + _subid(2**32 - 1)) == "1.3.6.1.4294967295"
+
+
+def test_at_most_128_sub_identifiers() -> None:
+    longest = (1, 3, *[2**32 - 1] * 126)
+    encoded = ber.encode_oid(longest)
+    assert ber.decode_oid_arcs(encoded[4:]) == longest  # header: tag, 0x82, two length octets
+    assert encoded == encoder.encode(rfc1902.ObjectName(longest))
+    too_long = (*longest, 1)
+    with pytest.raises(ValueError, match="128"):
+        ber.encode_oid(too_long)
+    with pytest.raises(ValueError, match="128"):
+        ber.normalize_oid(ber.format_oid(too_long))
+    body = ber.encode_oid(longest)[4:] + b"\x01"
+    for decode in (ber.decode_oid, ber.decode_oid_arcs):
+        with pytest.raises(ber.BerError, match="128"):
+            decode(body)
+
+
+def test_a_64_kb_sub_identifier_costs_under_5_ms() -> None:
+    """One 65,000-octet sub-identifier used to cost ~1 s of CPU (quadratic big-int shifting)."""
+    reps = 5
+    messages = [_response_with_oid_body(b"\x2b" + b"\xff" * 65_000 + bytes((i,))) for i in range(reps)]
+    start = time.process_time()
+    for data in messages:
+        with pytest.raises(ber.BerError):
+            ber.decode_community_message(data)
+    per_message = (time.process_time() - start) / reps
+    assert per_message < 0.005, f"decoding a 64 KB OID cost {per_message * 1000:.2f} ms of CPU"
+
+
+def test_oid_caches_are_bounded_in_bytes() -> None:
+    cache = ber.OidCache(lambda body: ber.format_oid(ber._arcs(body)), budget=200_000)
+    bodies = [ber.encode_oid((1, 3, *[2**32 - 1] * 125, i))[4:] for i in range(500)]  # ~2.4 kB each cached
+    for body in bodies:
+        assert cache[body] == ber.format_oid(ber._arcs(body))
+        assert cache.used <= cache.budget
+    assert 0 < len(cache) < 100
+    with pytest.raises(ber.BerError):
+        cache[b"\x2b\xff"]
+    assert b"\x2b\xff" not in cache
+    assert ber.OID_STRINGS_CACHE.budget == ber.OID_ARCS_CACHE.budget == ber.OID_TLV_CACHE.budget == (16 << 20)
