@@ -22,6 +22,7 @@ from collectors.snmp.values import (
     Counter32,
     Counter64,
     Gauge32,
+    Invalid,
     IpAddress,
     ObjectId,
     Opaque,
@@ -126,7 +127,8 @@ class BerError(ValueError):
 
 
 Decoded = Value | Special
-"""A decoded value: NULL (in requests) and the exceptions come as their ``Special``."""
+"""A decoded value: NULL (in requests) and the exceptions come as their ``Special``; a value outside its
+type's range as an ``Invalid`` (the rest of the message is decoded as usual)."""
 
 Oid = tuple[int, ...]
 """An object identifier as a tuple of arcs; tuples sort in SNMP's lexicographic order."""
@@ -441,16 +443,51 @@ def read_octets(data: bytes, pos: int) -> tuple[bytes, int]:
     return data[start:end], end
 
 
-def _ip(raw: bytes) -> IpAddress:
+def _ip(raw: bytes) -> IpAddress | Invalid:
     if len(raw) != 4:
-        raise BerError("bad IpAddress")
+        return Invalid("IpAddress", f"{len(raw)} octets, not 4")
     return IpAddress("%d.%d.%d.%d" % tuple(raw))  # noqa: UP031 (fastest here)
 
 
+def _object_id(raw: bytes) -> ObjectId | Invalid:
+    try:
+        return ObjectId(decode_oid(raw))
+    except BerError as exc:
+        return Invalid("ObjectId", str(exc))
+
+
+def _unsigned_decoder(kind: type[int], bits: int) -> Callable[[bytes], Decoded]:
+    """The decoder of an unsigned application type: an :class:`Invalid` when empty or above its range.
+
+    Content octets are read as unsigned, so the common agent bug of a missing leading zero octet (a Counter32
+    of 2**31 or more in 4 octets) still reads as net-snmp reads it."""
+    top = 1 << bits
+    most = bits // 8 + 1  # octets of the largest value, with its leading zero octet
+    name = kind.__name__
+
+    def decode(raw: bytes) -> Decoded:
+        if 0 < len(raw) <= most:
+            v = _from_bytes(raw, "big")
+            if v < top:
+                return kind(v)
+        return Invalid(name, f"{len(raw)}-octet value outside the range 0..2**{bits}-1")
+
+    return decode
+
+
+def _wide_integer(raw: bytes) -> int | Invalid:
+    """An INTEGER of 5 or more octets (or none): in range only when padded, else :class:`Invalid`."""
+    if 0 < len(raw) <= 9:
+        v = _from_bytes(raw, "big", signed=True)
+        if -(2**31) <= v < 2**31:
+            return v
+    return Invalid("Integer32", f"{len(raw)}-octet value outside the range -2**31..2**31-1")
+
+
 _VALUE: dict[int, Callable[[bytes], Decoded]] = {
-    **{TYPE_TAGS[kind]: (lambda r, kind=kind: kind(_from_bytes(r, "big"))) for kind in UNSIGNED_BITS},
+    **{TYPE_TAGS[kind]: _unsigned_decoder(kind, bits) for kind, bits in UNSIGNED_BITS.items()},
     TAG_IPADDRESS: _ip,
-    TAG_OID: lambda r: ObjectId(decode_oid(r)),
+    TAG_OID: _object_id,
     TAG_OPAQUE: Opaque,
     **{tag: (lambda r, special=special: special) for tag, special in SPECIAL_TAGS.items()},
 }
@@ -499,9 +536,7 @@ def decode_pdu(data: bytes, pos: int, oid: Callable[[bytes], Any] = decode_oid) 
         if vtag == TAG_OCTETS:
             append((name, raw))
         elif vtag == TAG_INTEGER:
-            if not n:
-                raise BerError("empty INTEGER")
-            append((name, _from_bytes(raw, "big", signed=True)))
+            append((name, _from_bytes(raw, "big", signed=True) if 0 < n < 5 else _wide_integer(raw)))
         elif vtag == TAG_NULL:
             append((name, NULL))
         else:

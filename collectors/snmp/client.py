@@ -40,11 +40,11 @@ from collectors.snmp.ber import (
     normalize_oid,
     tlv,
 )
-from collectors.snmp.errors import SnmpAuthError, SnmpError, SnmpResponseError, SnmpTimeout
+from collectors.snmp.errors import SnmpAuthError, SnmpError, SnmpMalformedResponse, SnmpResponseError, SnmpTimeout
 from collectors.snmp.transport import Endpoint, EndpointClosed, RequestTimeout
 from collectors.snmp.values import Special, Value
 
-__all__ = ["SnmpAuthError", "SnmpClient", "SnmpError", "SnmpResponseError", "SnmpTimeout"]
+__all__ = ["SnmpAuthError", "SnmpClient", "SnmpError", "SnmpMalformedResponse", "SnmpResponseError", "SnmpTimeout"]
 
 STAT_KEYS = (
     "requests",  # PDUs exchanged (each GETBULK of a walk counts), v3 discoveries excluded
@@ -57,8 +57,9 @@ STAT_KEYS = (
     "auth_errors",  # SNMPv3 USM errors reported by agents
     "v3_discoveries",  # SNMPv3 engine discoveries
     "v3_resyncs",  # SNMPv3 re-synchronisations (notInTimeWindow, unknownEngineID: agent restarts)
-    "malformed",  # datagrams that could not be decoded or authenticated
+    "malformed",  # datagrams that could not be decoded or authenticated, or failed a request's checks
     "unmatched",  # datagrams that matched no pending request (late, duplicate, foreign)
+    "wrong_source",  # datagrams with a pending request's id from another address than the request went to
     "socket_errors",  # ICMP errors reported on the socket
 )
 _TOO_BIG = 1
@@ -240,11 +241,14 @@ class SnmpClient:
                         pdu = await self._v2c(target, creds, endpoint, addr, build)
                     else:
                         pdu = await self._v3(target, creds, endpoint, addr, build)
-                except RequestTimeout:
+                except RequestTimeout as exc:
                     stats["timeouts"] += 1
-                    raise SnmpTimeout(
-                        key, f"no response after {target.retries + 1} attempt(s) of {target.timeout:g} s"
-                    ) from None
+                    waited = f"after {target.retries + 1} attempt(s) of {target.timeout:g} s"
+                    if exc.rejected:
+                        raise SnmpMalformedResponse(
+                            key, f"no valid response {waited}; the last answer was dropped: {exc.rejected}"
+                        ) from None
+                    raise SnmpTimeout(key, f"no response {waited}") from None
                 except EndpointClosed:
                     raise SnmpError(key, "client was closed") from None
                 stats["responses"] += 1

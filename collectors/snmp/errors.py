@@ -24,6 +24,11 @@ class SnmpTimeout(SnmpError):
     """
 
 
+class SnmpMalformedResponse(SnmpTimeout):
+    """Answers came from the target but none could be used (not well-formed BER, an over-long OID, a failed
+    MAC, a security level below the request's...); the message says why the last one was dropped."""
+
+
 class SnmpAuthError(SnmpError):
     """SNMPv3 USM rejected the request: wrong auth key (wrongDigest), unknown user, security level."""
 

@@ -12,13 +12,14 @@ from collectors.samples import Sample
 from collectors.snmp.counters import RateTracker
 from collectors.snmp.profiles import (
     PROFILE_DIR,
+    InvalidReading,
     Profile,
     ProfileError,
     available_profiles,
     decode,
     load_profile,
 )
-from collectors.snmp.values import Counter32, Counter64, Gauge32, TimeTicks, Value
+from collectors.snmp.values import Counter32, Counter64, Gauge32, Invalid, TimeTicks, Value
 
 BOUNDED_TAGS = {"device", "ifindex", "channel", "band", "profile", "ssid", "ap"}
 PASSPHRASE = b"correct horse battery staple"
@@ -313,6 +314,54 @@ def test_decode_ignores_values_of_the_wrong_type() -> None:
     results = {oid(p, "docsIfDownChannelPower", 3): b"oops", oid(p, "docsIfSigQSignalNoise", 3): 400}
     (sample,) = decode(p, "cm", results, 0)
     assert sample.fields == {"snr_db": 40.0}
+
+
+def test_readings_out_of_range_or_of_the_wrong_type_are_invalid_never_exceptions(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    p = load_profile("if-mib")
+    results: dict[str, Value] = {
+        oid(p, "sysUpTime"): -5,  # INTEGER -5 for a TimeTicks: used to read as -0.05 s
+        oid(p, "ifType", 1): 6,
+        oid(p, "ifHCInOctets", 1): Counter64(2**64),  # out of range, even with the right class
+        oid(p, "ifHCOutOctets", 1): Gauge32(5),  # a gauge is not a counter
+        oid(p, "ifType", 2): 2**100,
+        oid(p, "ifHighSpeed", 2): Gauge32(2**32),
+        oid(p, "ifSpeed", 2): Gauge32(10**9),
+        oid(p, "ifHCInOctets", 2): -1000,
+        oid(p, "ifInOctets", 2): Counter32(77),  # the fallback fills in for the invalid primary
+        oid(p, "ifHCOutOctets", 2): Invalid("Counter64", "9-octet value outside the range 0..2**64-1"),
+        oid(p, "ifName", 2): 17,
+    }
+    tracker = RateTracker()
+    with caplog.at_level(logging.WARNING, logger="collectors.snmp.profiles"):
+        first = decode(p, "r-invalid", results, 1_000.0, rates=tracker)
+        second = decode(p, "r-invalid", results, 1_300.0, rates=tracker)
+    assert first.invalid == second.invalid
+    assert {(r.object, r.index) for r in first.invalid} == {
+        ("sysUpTime", ""), ("ifHCInOctets", "1"), ("ifHCOutOctets", "1"), ("ifType", "2"), ("ifHighSpeed", "2"),
+        ("ifHCInOctets", "2"), ("ifHCOutOctets", "2"), ("ifName", "2"),
+    }  # fmt: skip
+    reasons = {(r.object, r.index): r.reason for r in first.invalid}
+    assert reasons[("sysUpTime", "")] == "-5 outside 0..4294967295"
+    assert reasons[("ifType", "2")] == "a 101-bit number outside -2147483648..2147483647"
+    assert reasons[("ifHCOutOctets", "1")] == "got Gauge32, not a counter"
+    assert reasons[("ifName", "2")] == "got int, not octets"
+    assert "system" not in {s.measurement for s in first}  # sysDescr not answered, uptime invalid
+    rows = {s.tag("ifindex"): s.fields for s in second}
+    assert rows["1"] == {"type": 6}
+    # the Counter32 fallback at 1 Gbit/s could wrap within 300 s: a rate, flagged
+    assert rows["2"] == {"speed_bps": 1e9, "in_octets": 77, "in_bps": 0.0, "in_bps_valid": False}
+    assert len(caplog.records) == 6  # once per device and object, not per row or poll
+    assert InvalidReading("ifName", "2", "got int, not octets") in first.invalid
+
+
+def test_truth_values_other_than_1_and_2_are_invalid() -> None:
+    p = load_profile("docsis-gw")
+    results: dict[str, Value] = {oid(p, "clabWIFISSIDEnable", 1): 1, oid(p, "clabWIFISSIDEnable", 2): 3}
+    readings = decode(p, "gw", results, 0)
+    assert [s.fields for s in readings] == [{"enabled": True}]
+    assert readings.invalid == (InvalidReading("clabWIFISSIDEnable", "2", "3 outside 1..2"),)
 
 
 def test_decode_with_rates_across_polls_and_restart() -> None:
