@@ -29,6 +29,15 @@ class SnmpMalformedResponse(SnmpTimeout):
     MAC, a security level below the request's...); the message says why the last one was dropped."""
 
 
+class SnmpLimitError(SnmpError):
+    """A poll reached one of its limits: a walk's ``max_rows`` (an agent that never ends its table) or, as
+    :class:`SnmpDeadlineError`, the device's poll deadline. The message names the table or its column OID."""
+
+
+class SnmpDeadlineError(SnmpLimitError):
+    """The device's poll deadline passed before the poll finished."""
+
+
 class SnmpAuthError(SnmpError):
     """SNMPv3 USM rejected the request: wrong auth key (wrongDigest), unknown user, security level."""
 

@@ -79,6 +79,11 @@ _logged: set[tuple[str, str]] = set()
 """(device, object) pairs whose invalid readings were logged already (forgotten when it holds _LOGGED_MAX)."""
 _OID_RE = re.compile(r"\d+(\.\d+)+")
 
+DEFAULT_MAX_ROWS = 10_000
+"""Rows a walk of one table column may return before the poll ends with an error (``max_rows`` of a table)."""
+DEFAULT_POLL_DEADLINE_S = 30.0
+"""Seconds one poll of one device may take before it ends with an error (``poll_deadline_s`` of a profile)."""
+
 
 class ProfileError(ValueError):
     """A profile or policy file that cannot be used; the message names the file and the field."""
@@ -200,6 +205,7 @@ class Table(StrictModel):
     index: tuple[Identifier, ...]
     columns: tuple[Column, ...]
     filter: RowFilter | None = None
+    max_rows: int = Field(DEFAULT_MAX_ROWS, ge=1)
     description: str = ""
 
     @model_validator(mode="after")
@@ -306,6 +312,22 @@ class _Index:
     # index length → column OID → (plan, column); readable table columns only
     columns: dict[int, dict[str, tuple[_Plan, Column]]] = field(default_factory=dict)
     objects: dict[str, Column] = field(default_factory=dict)
+    # column OID → (table name, max_rows); readable table columns only
+    walks: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PollLimits:
+    """One device's overrides of its profile's limits; None keeps the profile's value."""
+
+    max_rows: int | None = None
+    poll_deadline_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_rows is not None and self.max_rows < 1:
+            raise ValueError("max_rows must be at least 1")
+        if self.poll_deadline_s is not None and not self.poll_deadline_s > 0:
+            raise ValueError("poll_deadline_s must be above 0")
 
 
 class Profile(StrictModel):
@@ -315,6 +337,7 @@ class Profile(StrictModel):
     description: str = ""
     extends: ProfileName | None = None
     uptime: ObjectName | None = None
+    poll_deadline_s: float = Field(DEFAULT_POLL_DEADLINE_S, gt=0)
     scalars: tuple[Scalar, ...] = ()
     tables: tuple[Table, ...] = ()
     _ix: _Index = PrivateAttr(default_factory=_Index)
@@ -375,6 +398,7 @@ class Profile(StrictModel):
             ix.plans.append(plan)
             for col in plan.by_name.values():
                 ix.columns.setdefault(len(table.index), {})[col.oid] = (plan, col)
+                ix.walks[col.oid] = (table.name, table.max_rows)
         self._ix = ix
 
     @property
@@ -408,6 +432,18 @@ class Profile(StrictModel):
                 if not plan_rows or any(_empty(_plain(primary, r.get(primary_name))) for r in plan_rows.values()):
                     needed.append(fallback.oid)
         return tuple(needed)
+
+    def deadline_s(self, limits: PollLimits | None = None) -> float:
+        """Seconds a poll of one device may take: the device's override, else the profile's ``poll_deadline_s``."""
+        override = limits.poll_deadline_s if limits is not None else None
+        return self.poll_deadline_s if override is None else override
+
+    def walk_limit(self, root: str, limits: PollLimits | None = None) -> tuple[str, int]:
+        """The table name and row cap of the walk of column ``root`` (a member of ``walk_roots``): the cap is the
+        device's override, else the table's ``max_rows``."""
+        table, max_rows = self._ix.walks[root]
+        override = limits.max_rows if limits is not None else None
+        return table, max_rows if override is None else override
 
     def object(self, name: str) -> Column:
         """The scalar or column called ``name`` (also secret and write-only ones, for writers)."""

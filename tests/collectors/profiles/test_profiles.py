@@ -11,8 +11,11 @@ import pytest
 from collectors.samples import Sample
 from collectors.snmp.counters import RateTracker
 from collectors.snmp.profiles import (
+    DEFAULT_MAX_ROWS,
+    DEFAULT_POLL_DEADLINE_S,
     PROFILE_DIR,
     InvalidReading,
+    PollLimits,
     Profile,
     ProfileError,
     available_profiles,
@@ -212,6 +215,8 @@ def test_bad_field_is_reported_with_file_and_field_path(tmp_path: Path) -> None:
         (("field: in_octets}", "field: in_octets, rate: {field: in_bps, capacity: speed}}"), "rate.capacity"),
         (("index: [ifindex]", "index: []"), "tables[interfaces]: index and columns: give at least one"),
         (("    measurement: interface\n", ""), "tables[interfaces].measurement: Field required"),
+        (("    index:", "    max_rows: 0\n    index:"), "tables[interfaces].max_rows: Input should be greater than"),
+        (("name: bad\n", "name: bad\npoll_deadline_s: 0\n"), "poll_deadline_s: Input should be greater than 0"),
     ],
 )
 def test_validation_errors_name_the_field(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
@@ -250,6 +255,30 @@ def test_file_level_errors(tmp_path: Path) -> None:
         load_profile("nope", [tmp_path])
     with pytest.raises(ProfileError, match="policy file"):
         load_profile("health")
+
+
+def test_walk_row_caps_and_poll_deadline_default_inherit_and_are_overridden_per_device(tmp_path: Path) -> None:
+    write(tmp_path, "big-cmts", """\
+        name: big-cmts
+        extends: if-mib
+        poll_deadline_s: 50
+        tables:
+          - name: interfaces
+            max_rows: 60000
+        """)  # fmt: skip
+    base, big = load_profile("if-mib"), load_profile("big-cmts", [tmp_path])
+    hc_in = base.object("ifHCInOctets").oid
+    assert base.walk_limit(hc_in) == ("interfaces", DEFAULT_MAX_ROWS) == ("interfaces", 10_000)
+    assert base.deadline_s() == DEFAULT_POLL_DEADLINE_S == 30.0
+    assert big.walk_limit(hc_in) == ("interfaces", 60_000) and big.deadline_s() == 50.0
+    assert {big.walk_limit(root)[1] for root in big.walk_roots} == {60_000}
+    device = PollLimits(max_rows=500, poll_deadline_s=5)
+    assert big.walk_limit(hc_in, device) == ("interfaces", 500) and big.deadline_s(device) == 5
+    assert big.walk_limit(hc_in, PollLimits(poll_deadline_s=9)) == ("interfaces", 60_000)
+    assert big.deadline_s(PollLimits(max_rows=9)) == 50.0
+    for bad in ({"max_rows": 0}, {"poll_deadline_s": 0.0}, {"poll_deadline_s": float("nan")}):
+        with pytest.raises(ValueError):
+            PollLimits(**bad)  # type: ignore[arg-type]
 
 
 def test_profile_dir_has_no_init_so_profiles_py_stays_the_module() -> None:

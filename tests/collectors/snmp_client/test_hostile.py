@@ -10,8 +10,14 @@ import time
 
 import pytest
 
-from collectors.snmp.ber import encode_integer
-from collectors.snmp.client import SnmpClient, SnmpMalformedResponse
+from collectors.snmp.ber import decode_oid_arcs, encode_integer
+from collectors.snmp.client import (
+    SnmpClient,
+    SnmpDeadlineError,
+    SnmpError,
+    SnmpLimitError,
+    SnmpMalformedResponse,
+)
 from collectors.snmp.counters import RateTracker
 from collectors.snmp.profiles import Profile, Samples, decode, load_profile
 from collectors.snmp.values import Invalid, Value
@@ -170,3 +176,64 @@ def rss_mib() -> float:
     """This process's resident memory."""
     with open("/proc/self/statm") as fh:
         return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+ENDLESS_ROOT = (1, 3, 6, 1, 4, 1, 99999, 1)
+
+
+def endless_walk(delay: float = 0.0) -> ScriptedAgent:
+    """An agent whose table never ends: every GETBULK gets max-repetitions ever higher OIDs in the subtree,
+    each answer after ``delay`` seconds."""
+
+    def answer(data: bytes) -> list[bytes]:
+        pdu = v2c_request(data)
+        asked = decode_oid_arcs(pdu.varbinds[0][0])
+        last = asked[len(ENDLESS_ROOT)] if len(asked) > len(ENDLESS_ROOT) else 0
+        names = range(last + 1, last + 1 + pdu.error_index)
+        out = [varbind(oid_tlv((*ENDLESS_ROOT, n)), b"\x41\x01\x01") for n in names]
+        time.sleep(delay)
+        return [v2c_response("hostile-Qm4-community", pdu.request_id, out)]
+
+    return ScriptedAgent(answer)
+
+
+def test_a_walk_that_never_ends_stops_at_max_rows_naming_the_table(snmpd: Agent) -> None:
+    with endless_walk() as hostile:
+
+        async def cycle(c: SnmpClient) -> list[object]:
+            endless = c.walk(hostile.target(timeout=1), ".".join(map(str, ENDLESS_ROOT)), max_rows=1000, table="ports")
+            healthy = c.walk(snmpd.target(), "1.3.6.1.2.1.2.2.1.2", max_rows=1000, table="interfaces")
+            results = await asyncio.gather(endless, healthy, return_exceptions=True)
+            assert c.stats["limits"] == 1
+            return results
+
+        (error, table) = run(with_client(cycle))
+    assert isinstance(error, SnmpLimitError)
+    assert str(error) == f"{hostile.host}:{hostile.port}: walk of table ports (1.3.6.1.4.1.99999.1) stopped: " \
+        "more than max_rows=1000 rows"
+    assert len(hostile.received) == 41  # 1,000 rows at 25 per GETBULK, and the one that went past
+    assert isinstance(table, dict) and table
+
+
+def test_the_poll_deadline_ends_an_endless_walk_and_the_next_request() -> None:
+    with endless_walk(delay=0.02) as hostile:
+
+        async def poll(c: SnmpClient) -> tuple[SnmpDeadlineError, SnmpDeadlineError, float]:
+            target = hostile.target(timeout=1)
+            start = time.monotonic()
+            deadline = start + 0.5
+            with pytest.raises(SnmpDeadlineError) as walk:
+                await c.walk(target, ".".join(map(str, ENDLESS_ROOT)), deadline=deadline, table="ports")
+            elapsed = time.monotonic() - start
+            sent = len(hostile.received)
+            with pytest.raises(SnmpDeadlineError) as get:
+                await c.get(target, ["1.3.6.1.2.1.1.3.0"], deadline=deadline)
+            assert len(hostile.received) == sent  # nothing is sent once the deadline has passed
+            assert c.in_flight == 0
+            return walk.value, get.value, elapsed
+
+        walk, get, elapsed = run(with_client(poll))
+    assert str(walk).endswith(": poll deadline reached while walking table ports (1.3.6.1.4.1.99999.1)")
+    assert str(get).endswith(": poll deadline reached while reading scalars")
+    assert isinstance(walk, SnmpLimitError) and isinstance(walk, SnmpError)
+    assert elapsed < 10  # ended by the deadline (0.5 s), not by the agent
