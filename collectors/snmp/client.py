@@ -34,6 +34,7 @@ from collectors.snmp.ber import (
     REPORT,
     RESPONSE,
     SET,
+    BerError,
     Pdu,
     decode_community_message,
     encode_length,
@@ -356,9 +357,11 @@ class SnmpClient:
             def decoder(data: bytes, engine: usm.Engine = engine) -> usm.Message | None:
                 msg = usm.decode(data, creds, engine)
                 if msg.pdu.tag == REPORT:
-                    return msg
-                if msg.pdu.tag != RESPONSE or not msg.authenticated or (engine.priv_key and not msg.encrypted):
+                    return msg  # it answers this request, from its target: it may re-synchronise the engine
+                if msg.pdu.tag != RESPONSE:
                     return None
+                if (engine.auth_key is not None and not msg.authenticated) or (engine.priv_key and not msg.encrypted):
+                    raise BerError(f"answer below the request's security level {creds.level}")
                 return msg
 
             try:
