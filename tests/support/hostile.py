@@ -19,6 +19,9 @@ from collectors.snmp.ber import (
     decode_oid_arcs,
     encode_length,
     encode_pdu,
+    read_header,
+    read_int,
+    read_octets,
     tlv,
 )
 
@@ -43,6 +46,7 @@ class ScriptedAgent:
         self.sock.settimeout(0.1)
         self.port: int = self.sock.getsockname()[1]
         self.last_client: tuple[str, int] | None = None
+        self._upstream: socket.socket | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -61,10 +65,30 @@ class ScriptedAgent:
             for reply in self.answer(data):
                 self.sock.sendto(reply, client)
 
+    def forward(self, data: bytes, upstream: tuple[str, int], timeout: float = 2.0) -> bytes | None:
+        """Relay ``data`` to a real agent and return its answer (None when it gives none in ``timeout``)."""
+        if self._upstream is None:
+            self._upstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._upstream.settimeout(timeout)
+        self._upstream.sendto(data, upstream)
+        try:
+            return self._upstream.recv(65535)
+        except TimeoutError:
+            return None
+
+    def send_from_elsewhere(self, data: bytes) -> None:
+        """Send ``data`` to the last client from another port: a spoofed answer."""
+        assert self.last_client is not None
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+            other.bind((self.host, 0))
+            other.sendto(data, self.last_client)
+
     def close(self) -> None:
         self._stop.set()
         self._thread.join(5)
         self.sock.close()
+        if self._upstream is not None:
+            self._upstream.close()
 
     def __enter__(self) -> ScriptedAgent:
         return self
@@ -127,3 +151,15 @@ def mib_answer(community: str, objects: Mapping[Arcs, bytes]) -> Answer:
         return [v2c_response(community, pdu.request_id, out)]
 
     return answer
+
+
+def mac_span(message: bytes) -> tuple[int, int]:
+    """Where the msgAuthenticationParameters (the MAC) of an SNMPv3 message lie: (start, end)."""
+    pos, _ = read_header(message, 0, 0x30)
+    pos = read_header(message, read_int(message, pos)[1], 0x30)[1]  # past msgVersion and msgGlobalData
+    pos, _ = read_header(message, pos, 0x04)  # msgSecurityParameters
+    pos, _ = read_header(message, pos, 0x30)
+    pos = read_octets(message, pos)[1]  # engine ID
+    pos = read_int(message, read_int(message, pos)[1])[1]  # boots, time
+    pos = read_octets(message, pos)[1]  # user name
+    return read_header(message, pos, 0x04)
