@@ -461,16 +461,14 @@ def _unsigned_decoder(kind: type[int], bits: int) -> Callable[[bytes], Decoded]:
 
     Content octets are read as unsigned, so the common agent bug of a missing leading zero octet (a Counter32
     of 2**31 or more in 4 octets) still reads as net-snmp reads it."""
-    top = 1 << bits
     most = bits // 8 + 1  # octets of the largest value, with its leading zero octet
-    name = kind.__name__
+    invalid = Invalid(kind.__name__, "{}-octet value outside the range 0..2**%d-1" % bits)  # noqa: UP031
 
-    def decode(raw: bytes) -> Decoded:
-        if 0 < len(raw) <= most:
-            v = _from_bytes(raw, "big")
-            if v < top:
-                return kind(v)
-        return Invalid(name, f"{len(raw)}-octet value outside the range 0..2**{bits}-1")
+    def decode(raw: bytes, kind: type[int] = kind, most: int = most) -> Decoded:
+        n = len(raw)
+        if 0 < n < most or (n == most and not raw[0]):  # the common case first: always in range
+            return kind(_from_bytes(raw, "big"))
+        return Invalid(invalid.kind, invalid.reason.format(n))
 
     return decode
 
