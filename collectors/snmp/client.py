@@ -235,9 +235,16 @@ class SnmpClient:
                 last_key = key
                 current = oid
 
-    async def set(self, target: Target, values: Sequence[tuple[str, Value]]) -> None:
+    async def set(self, target: Target, values: Sequence[tuple[str, Value]], *, secret: bool = False) -> None:
         """SET ``values``: int → Integer32, Counter32/Gauge32/TimeTicks/Counter64, bytes/str → OCTET
-        STRING, IpAddress, ObjectId (see :func:`collectors.snmp.ber.encode_value`)."""
+        STRING, IpAddress, ObjectId (see :func:`collectors.snmp.ber.encode_value`).
+
+        ``secret`` values (a Wi-Fi passphrase, a key: a profile's ``secret`` objects) are written only over
+        SNMPv3 authPriv; with other credentials nothing is sent and SnmpAuthError is raised."""
+        creds = target.credentials
+        if secret and (type(creds) is not V3 or creds.level != "authPriv"):
+            level = creds.level if type(creds) is V3 else "SNMPv2c"
+            raise SnmpAuthError(target.address, f"secrets are written only over SNMPv3 authPriv, not {level}")
         vbl = encode_varbinds([(normalize_oid(oid), value) for oid, value in values])
         pdu = await self._call(target, lambda rid, attempt: encode_pdu(SET, rid, vbl))
         if pdu.error_status:

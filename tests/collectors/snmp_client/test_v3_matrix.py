@@ -19,16 +19,18 @@ from collectors.snmp.auth import (
     V3,
     AuthProto,
     PrivProto,
+    V2c,
     normalise_auth_protocol,
     normalise_priv_protocol,
 )
 from collectors.snmp.client import SnmpAuthError, SnmpClient, SnmpError, SnmpResponseError
 from collectors.snmp.values import Value
-from tests.support.snmpd import NET_SNMP_PRIV, SECRETS, V3_MATRIX, V3_NOAUTH, Agent
+from tests.support.snmpd import NET_SNMP_PRIV, RW_COMMUNITY, SECRETS, V3_MATRIX, V3_NOAUTH, V3_SHA256, Agent
 
 from .conftest import run, with_client
 
 SYS_DESCR, SYS_OBJECT_ID, SYS_LOCATION = "1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.2.0", "1.3.6.1.2.1.1.6.0"
+SYS_CONTACT = "1.3.6.1.2.1.1.4.0"
 READ = [SYS_DESCR, SYS_OBJECT_ID, SYS_LOCATION]
 
 PYSNMP_AUTH = {
@@ -171,3 +173,22 @@ def test_matrix_users_cover_every_protocol_and_their_keys_are_secrets() -> None:
     assert {a for a, _ in V3_MATRIX} == set(AUTH_PROTOCOLS)
     assert {p for _, p in V3_MATRIX} == {None, *PRIV_PROTOCOLS} and set(NET_SNMP_PRIV) == set(PRIV_PROTOCOLS)
     assert all(creds.auth_key in SECRETS for creds in V3_MATRIX.values())
+
+
+def test_secrets_are_written_only_over_auth_priv(snmpd: Agent, own_snmpd: Agent) -> None:
+    passphrase = [(SYS_CONTACT, b"wifi-passphrase-9x")]
+
+    async def writes(c: SnmpClient) -> list[str]:
+        refused = []
+        for creds in (V2c(RW_COMMUNITY), V3_NOAUTH, V3_MATRIX["SHA256", None]):
+            with pytest.raises(SnmpAuthError) as err:
+                await c.set(snmpd.target(creds), passphrase, secret=True)
+            refused.append(str(err.value))
+        assert c.stats["requests"] == 0  # nothing went out
+        await c.set(own_snmpd.target(V3_SHA256), passphrase, secret=True)
+        return refused
+
+    refused = run(with_client(writes))
+    assert [r.rsplit(", not ", 1)[1] for r in refused] == ["SNMPv2c", "noAuthNoPriv", "authNoPriv"]
+    assert all("secrets are written only over SNMPv3 authPriv" in r and "wifi" not in r for r in refused)
+    assert 'STRING: "wifi-passphrase-9x"' in own_snmpd.cli("snmpget", SYS_CONTACT).stdout
