@@ -262,7 +262,8 @@ def encode_request(creds: V3, engine: Engine, msg_id: int, pdu: bytes) -> bytes:
         encrypted, salt = _encrypt(creds, engine, boots, engine_time, scoped)
         scoped = tlv(0x04, encrypted)
         flags |= _FLAG_PRIV
-    hash_fn, mac_len = _HASH[creds.auth_proto] if engine.auth_key is not None and creds.auth_proto else (None, 0)
+    auth_key = engine.auth_key
+    hash_fn, mac_len = _HASH[creds.auth_proto] if auth_key is not None and creds.auth_proto else (None, 0)
     if hash_fn is not None:
         flags |= _FLAG_AUTH
     user = creds.user.encode()
@@ -271,10 +272,10 @@ def encode_request(creds: V3, engine: Engine, msg_id: int, pdu: bytes) -> bytes:
     usm_body = usm_head + b"\0" * mac_len + tlv(0x04, salt)
     usm = bytes((0x30,)) + encode_length(len(usm_body)) + usm_body
     msg, usm_offset = _message(msg_id, flags, usm, scoped)
-    if hash_fn is None:
+    if hash_fn is None or auth_key is None:  # noAuthNoPriv: no MAC
         return msg
     offset = usm_offset + len(usm) - len(usm_body) + len(usm_head)
-    mac = hmac.new(engine.auth_key or b"", msg, hash_fn).digest()[:mac_len]
+    mac = hmac.new(auth_key, msg, hash_fn).digest()[:mac_len]
     return msg[:offset] + mac + msg[offset + mac_len :]
 
 
