@@ -120,7 +120,7 @@ def varbind(name: bytes, value: bytes) -> bytes:
 
 
 def v2c_request(data: bytes) -> Pdu:
-    """The PDU of a v2c request (OIDs as tuples of arcs)."""
+    """The PDU of a v2c request, OIDs left as their content octets (never through the client's OID caches)."""
     return decode_community_message(data, oid=lambda body: body)[2]
 
 

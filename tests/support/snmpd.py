@@ -1,4 +1,5 @@
-"""Real net-snmp agents (`snmpd`) on loopback, for any test that needs a real SNMP agent.
+"""Real net-snmp agents (`snmpd`) on loopback, for any test that needs a real SNMP agent, with v2c communities and
+SNMPv3 users for every authentication x privacy protocol (``V3_MATRIX``) and a noAuthNoPriv user.
 
 Each agent runs from its own directory with a persistent-state dir, like a real device: restarting it
 keeps the engine ID and increments snmpEngineBoots. Credentials are test-only values.
