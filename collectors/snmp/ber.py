@@ -10,10 +10,10 @@ what pyasn1 produces except for negative powers of two, which get BER's minimal 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import lru_cache
 from typing import Any
 
 from collectors.snmp.values import (
@@ -22,6 +22,7 @@ from collectors.snmp.values import (
     Counter32,
     Counter64,
     Gauge32,
+    Invalid,
     IpAddress,
     ObjectId,
     Opaque,
@@ -126,7 +127,8 @@ class BerError(ValueError):
 
 
 Decoded = Value | Special
-"""A decoded value: NULL (in requests) and the exceptions come as their ``Special``."""
+"""A decoded value: NULL (in requests) and the exceptions come as their ``Special``; a value outside its
+type's range as an ``Invalid`` (the rest of the message is decoded as usual)."""
 
 Oid = tuple[int, ...]
 """An object identifier as a tuple of arcs; tuples sort in SNMP's lexicographic order."""
@@ -149,8 +151,20 @@ class Pdu:
 # --- object identifiers ---------------------------------------------------------------------------
 
 
+MAX_SUBID = 2**32 - 1
+"""The largest sub-identifier (RFC 2578 3.5; net-snmp rejects larger ones)."""
+MAX_OID_ARCS = 128
+"""The most sub-identifiers an OID may have (RFC 2578 3.5)."""
+_MAX_OID_OCTETS = 5 * (MAX_OID_ARCS - 1)
+"""Content octets of the longest valid OID (the first octets carry two arcs; 5 octets hold 32 bits)."""
+OID_CACHE_BYTES = 16 << 20
+"""Memory budget (estimated bytes) of each OID cache (decoding to strings, to arcs, and encoding)."""
+
+
 def parse_oid(oid: str) -> Oid:
     """``"1.3.6.1.2.1.1.3.0"`` or ``".1.3..."`` → ``(1, 3, 6, 1, 2, 1, 1, 3, 0)``; ValueError when not valid."""
+    if len(oid) > _MAX_OID_OCTETS * 3:  # no valid OID is that long, even with spaces and leading dots
+        raise ValueError(f"not a valid OID: too long ({len(oid)} characters)")
     try:
         arcs = tuple(int(a) for a in oid.strip().lstrip(".").split("."))
     except ValueError:
@@ -160,8 +174,12 @@ def parse_oid(oid: str) -> Oid:
 
 
 def _check_arcs(arcs: Sequence[int], oid: object) -> None:
-    if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40) or min(arcs) < 0:
+    if len(arcs) > MAX_OID_ARCS:
+        raise ValueError(f"not a valid OID: more than {MAX_OID_ARCS} sub-identifiers")
+    if len(arcs) < 2 or arcs[0] > 2 or (arcs[0] < 2 and arcs[1] >= 40) or min(arcs) < 0 or max(arcs) > MAX_SUBID:
         raise ValueError(f"not a valid OID: {oid!r}")
+    if arcs[0] * 40 + arcs[1] > MAX_SUBID:
+        raise ValueError(f"not a valid OID: first sub-identifiers too large in {oid!r}")
 
 
 def format_oid(oid: Iterable[int]) -> str:
@@ -174,9 +192,45 @@ def normalize_oid(oid: str) -> str:
     return format_oid(parse_oid(oid))
 
 
-@lru_cache(maxsize=1 << 16)
-def encode_oid(oid: str | Oid) -> bytes:
-    """The whole TLV of an OBJECT IDENTIFIER given as dotted numbers (leading dot allowed) or as arcs."""
+class OidCache(dict[Any, Any]):
+    """A memo of an OID conversion, bounded by an estimate of the bytes it holds, not only by entries:
+    when a new entry would exceed ``budget`` it starts over empty. Look up with ``cache[key]`` (a plain
+    dict lookup on a hit); a conversion that raises caches nothing."""
+
+    __slots__ = ("budget", "convert", "used")
+
+    def __init__(self, convert: Callable[[Any], Any], budget: int = OID_CACHE_BYTES) -> None:
+        super().__init__()
+        self.convert = convert
+        self.budget = budget
+        self.used = 0
+
+    def __missing__(self, key: Any) -> Any:
+        value = self.convert(key)
+        cost = _ENTRY_BYTES + _sizeof(key) + _sizeof(value)
+        if self.used + cost > self.budget:
+            self.clear()
+        self.used += cost
+        self[key] = value
+        return value
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        super().clear()
+        self.used = 0
+
+
+_ENTRY_BYTES = 100
+"""A dict entry with its share of the table."""
+
+
+def _sizeof(obj: object) -> int:
+    """Bytes held by a cached key or value: a str, bytes, or tuple of ints (each int counted)."""
+    size = sys.getsizeof(obj)
+    return size + 32 * len(obj) if isinstance(obj, tuple) else size
+
+
+def _encode_oid(oid: str | Oid) -> bytes:
     if isinstance(oid, str):
         arcs: Sequence[int] = parse_oid(oid)
     else:
@@ -196,29 +250,42 @@ def encode_oid(oid: str | Oid) -> bytes:
     return tlv(TAG_OID, bytes(out))
 
 
+OID_TLV_CACHE = OidCache(_encode_oid)
+encode_oid: Callable[[str | Oid], bytes] = OID_TLV_CACHE.__getitem__
+"""The whole TLV of an OBJECT IDENTIFIER given as dotted numbers (leading dot allowed) or as arcs (cached);
+ValueError when not valid."""
+
+
 def _arcs(body: bytes) -> Oid:
+    """Decode in one pass, bounded: no sub-identifier beyond 32 bits is ever built up."""
+    if len(body) > _MAX_OID_OCTETS:
+        raise BerError(f"OBJECT IDENTIFIER of {len(body)} octets: longer than {MAX_OID_ARCS} sub-identifiers")
     arcs: list[int] = []
     v = 0
     for b in body:
         v = (v << 7) | (b & 0x7F)
+        if v > MAX_SUBID:
+            raise BerError("OBJECT IDENTIFIER sub-identifier above 2**32-1")
         if not b & 0x80:
             arcs.append(v)
             v = 0
     if not arcs or body[-1] & 0x80:
         raise BerError("bad OBJECT IDENTIFIER")
+    if len(arcs) >= MAX_OID_ARCS:
+        raise BerError(f"OBJECT IDENTIFIER of more than {MAX_OID_ARCS} sub-identifiers")
     first = arcs[0]
     head = (0, first) if first < 40 else (1, first - 40) if first < 80 else (2, first - 80)
     return (*head, *arcs[1:])
 
 
-decode_oid_arcs: Callable[[bytes], Oid] = lru_cache(maxsize=1 << 16)(_arcs)
-"""Content octets of an OBJECT IDENTIFIER as a tuple of arcs (cached)."""
+OID_ARCS_CACHE = OidCache(_arcs)
+OID_STRINGS_CACHE = OidCache(lambda body: format_oid(_arcs(body)))
 
+decode_oid_arcs: Callable[[bytes], Oid] = OID_ARCS_CACHE.__getitem__
+"""Content octets of an OBJECT IDENTIFIER as a tuple of arcs (cached); BerError when not valid."""
 
-@lru_cache(maxsize=200_000)
-def decode_oid(body: bytes) -> str:
-    """Content octets of an OBJECT IDENTIFIER as dotted numbers (cached)."""
-    return format_oid(_arcs(body))
+decode_oid: Callable[[bytes], str] = OID_STRINGS_CACHE.__getitem__
+"""Content octets of an OBJECT IDENTIFIER as dotted numbers (cached); BerError when not valid."""
 
 
 # --- encoding -------------------------------------------------------------------------------------
@@ -376,16 +443,49 @@ def read_octets(data: bytes, pos: int) -> tuple[bytes, int]:
     return data[start:end], end
 
 
-def _ip(raw: bytes) -> IpAddress:
+def _ip(raw: bytes) -> IpAddress | Invalid:
     if len(raw) != 4:
-        raise BerError("bad IpAddress")
+        return Invalid("IpAddress", f"{len(raw)} octets, not 4")
     return IpAddress("%d.%d.%d.%d" % tuple(raw))  # noqa: UP031 (fastest here)
 
 
+def _object_id(raw: bytes) -> ObjectId | Invalid:
+    try:
+        return ObjectId(decode_oid(raw))
+    except BerError as exc:
+        return Invalid("ObjectId", str(exc))
+
+
+def _unsigned_decoder(kind: type[int], bits: int) -> Callable[[bytes], Decoded]:
+    """The decoder of an unsigned application type: an :class:`Invalid` when empty or above its range.
+
+    Content octets are read as unsigned, so the common agent bug of a missing leading zero octet (a Counter32
+    of 2**31 or more in 4 octets) still reads as net-snmp reads it."""
+    most = bits // 8 + 1  # octets of the largest value, with its leading zero octet
+    invalid = Invalid(kind.__name__, "{}-octet value outside the range 0..2**%d-1" % bits)  # noqa: UP031
+
+    def decode(raw: bytes, kind: type[int] = kind, most: int = most) -> Decoded:
+        n = len(raw)
+        if 0 < n < most or (n == most and not raw[0]):  # the common case first: always in range
+            return kind(_from_bytes(raw, "big"))
+        return Invalid(invalid.kind, invalid.reason.format(n))
+
+    return decode
+
+
+def _wide_integer(raw: bytes) -> int | Invalid:
+    """An INTEGER of 5 or more octets (or none): in range only when padded, else :class:`Invalid`."""
+    if 0 < len(raw) <= 9:
+        v = _from_bytes(raw, "big", signed=True)
+        if -(2**31) <= v < 2**31:
+            return v
+    return Invalid("Integer32", f"{len(raw)}-octet value outside the range -2**31..2**31-1")
+
+
 _VALUE: dict[int, Callable[[bytes], Decoded]] = {
-    **{TYPE_TAGS[kind]: (lambda r, kind=kind: kind(_from_bytes(r, "big"))) for kind in UNSIGNED_BITS},
+    **{TYPE_TAGS[kind]: _unsigned_decoder(kind, bits) for kind, bits in UNSIGNED_BITS.items()},
     TAG_IPADDRESS: _ip,
-    TAG_OID: lambda r: ObjectId(decode_oid(r)),
+    TAG_OID: _object_id,
     TAG_OPAQUE: Opaque,
     **{tag: (lambda r, special=special: special) for tag, special in SPECIAL_TAGS.items()},
 }
@@ -418,6 +518,8 @@ def decode_pdu(data: bytes, pos: int, oid: Callable[[bytes], Any] = decode_oid) 
         pos += 2
         if n & 0x80:
             n, pos = _long_length(data, pos, n)
+            if n > _MAX_OID_OCTETS:
+                raise BerError(f"OBJECT IDENTIFIER of {n} octets: longer than {MAX_OID_ARCS} sub-identifiers")
         name = oid(data[pos : pos + n])
         pos += n
         vtag = data[pos]
@@ -432,9 +534,7 @@ def decode_pdu(data: bytes, pos: int, oid: Callable[[bytes], Any] = decode_oid) 
         if vtag == TAG_OCTETS:
             append((name, raw))
         elif vtag == TAG_INTEGER:
-            if not n:
-                raise BerError("empty INTEGER")
-            append((name, _from_bytes(raw, "big", signed=True)))
+            append((name, _from_bytes(raw, "big", signed=True) if 0 < n < 5 else _wide_integer(raw)))
         elif vtag == TAG_NULL:
             append((name, NULL))
         else:

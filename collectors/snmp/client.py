@@ -17,11 +17,13 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import socket
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, TypeVar
 
 from collectors.snmp import usm
 from collectors.snmp.auth import V3, Target, V2c
@@ -32,6 +34,7 @@ from collectors.snmp.ber import (
     REPORT,
     RESPONSE,
     SET,
+    BerError,
     Pdu,
     decode_community_message,
     encode_length,
@@ -40,11 +43,30 @@ from collectors.snmp.ber import (
     normalize_oid,
     tlv,
 )
-from collectors.snmp.errors import SnmpAuthError, SnmpError, SnmpResponseError, SnmpTimeout
+from collectors.snmp.errors import (
+    SnmpAuthError,
+    SnmpDeadlineError,
+    SnmpError,
+    SnmpLimitError,
+    SnmpMalformedResponse,
+    SnmpResponseError,
+    SnmpTimeout,
+)
 from collectors.snmp.transport import Endpoint, EndpointClosed, RequestTimeout
 from collectors.snmp.values import Special, Value
 
-__all__ = ["SnmpAuthError", "SnmpClient", "SnmpError", "SnmpResponseError", "SnmpTimeout"]
+__all__ = [
+    "SnmpAuthError",
+    "SnmpClient",
+    "SnmpDeadlineError",
+    "SnmpError",
+    "SnmpLimitError",
+    "SnmpMalformedResponse",
+    "SnmpResponseError",
+    "SnmpTimeout",
+]
+
+T = TypeVar("T")
 
 STAT_KEYS = (
     "requests",  # PDUs exchanged (each GETBULK of a walk counts), v3 discoveries excluded
@@ -57,9 +79,11 @@ STAT_KEYS = (
     "auth_errors",  # SNMPv3 USM errors reported by agents
     "v3_discoveries",  # SNMPv3 engine discoveries
     "v3_resyncs",  # SNMPv3 re-synchronisations (notInTimeWindow, unknownEngineID: agent restarts)
-    "malformed",  # datagrams that could not be decoded or authenticated
+    "malformed",  # datagrams that could not be decoded or authenticated, or failed a request's checks
     "unmatched",  # datagrams that matched no pending request (late, duplicate, foreign)
+    "wrong_source",  # datagrams with a pending request's id from another address than the request went to
     "socket_errors",  # ICMP errors reported on the socket
+    "limits",  # walks stopped at their max_rows
 )
 _TOO_BIG = 1
 _RESOLVE_TTL = 300.0
@@ -121,8 +145,11 @@ class SnmpClient:
 
     # --- public API ---------------------------------------------------------------------------------
 
-    async def get(self, target: Target, oids: Sequence[str]) -> dict[str, Value]:
-        """GET ``oids``; returns {oid without leading dot: value}, leaving out noSuchObject/Instance."""
+    async def get(self, target: Target, oids: Sequence[str], *, deadline: float | None = None) -> dict[str, Value]:
+        """GET ``oids``; returns {oid without leading dot: value}, leaving out noSuchObject/Instance.
+
+        ``deadline`` (a ``time.monotonic()`` value, e.g. the end of the device's poll) ends the request with
+        :class:`SnmpDeadlineError` when reached first."""
         key = tuple(oids)
         vbl = self._get_vbl.get(key)
         if vbl is None:
@@ -130,18 +157,37 @@ class SnmpClient:
             if len(self._get_vbl) >= _CACHE_MAX:
                 self._get_vbl.clear()
             self._get_vbl[key] = vbl
-        pdu = await self._call(target, lambda rid, attempt: encode_pdu(GET, rid, vbl))
+        request = self._call(target, lambda rid, attempt: encode_pdu(GET, rid, vbl))
+        pdu = await (request if deadline is None else _until(deadline, target, "reading scalars", request))
         if pdu.error_status:
             self._raise_status(target, pdu)
         return {oid: v for oid, v in pdu.varbinds if type(v) is not Special}
 
-    async def walk(self, target: Target, root: str, *, max_repetitions: int = 25) -> dict[str, Value]:
+    async def walk(
+        self,
+        target: Target,
+        root: str,
+        *,
+        max_repetitions: int = 25,
+        max_rows: int | None = None,
+        deadline: float | None = None,
+        table: str | None = None,
+    ) -> dict[str, Value]:
         """GETBULK walk of the subtree under ``root``, in OID order.
 
         max-repetitions is halved (down to 1) when the agent answers tooBig, and on each retransmission
-        after a timeout; a reduced value is remembered for the device for an hour.
+        after a timeout; a reduced value is remembered for the device for an hour. A subtree with more than
+        ``max_rows`` objects ends the walk with :class:`SnmpLimitError`; ``deadline`` (a ``time.monotonic()``
+        value) with :class:`SnmpDeadlineError`. Both messages name ``table`` (for messages only) and ``root``.
         """
         root = normalize_oid(root)
+        what = f"table {table} ({root})" if table else root
+        walking = self._walk(target, root, max_repetitions, max_rows, what)
+        return await (walking if deadline is None else _until(deadline, target, f"walking {what}", walking))
+
+    async def _walk(
+        self, target: Target, root: str, max_repetitions: int, max_rows: int | None, what: str
+    ) -> dict[str, Value]:
         prefix = root + "."
         address = target.address
         reps = max(1, max_repetitions)
@@ -149,6 +195,7 @@ class SnmpClient:
         if cap is not None and cap[1] > time.monotonic():
             reps = min(reps, cap[0])
         result: dict[str, Value] = {}
+        rows_left = max_rows if max_rows is not None else -1
         current = root
         last_key = _oid_key(root)
         while True:
@@ -180,13 +227,24 @@ class SnmpClient:
                 key = _oid_key(oid)
                 if key <= last_key:
                     raise SnmpError(address, f"agent returned {oid} after {current}: OIDs not increasing")
+                if not rows_left:
+                    self.stats["limits"] += 1
+                    raise SnmpLimitError(address, f"walk of {what} stopped: more than max_rows={max_rows} rows")
+                rows_left -= 1
                 result[oid] = value
                 last_key = key
                 current = oid
 
-    async def set(self, target: Target, values: Sequence[tuple[str, Value]]) -> None:
+    async def set(self, target: Target, values: Sequence[tuple[str, Value]], *, secret: bool = False) -> None:
         """SET ``values``: int → Integer32, Counter32/Gauge32/TimeTicks/Counter64, bytes/str → OCTET
-        STRING, IpAddress, ObjectId (see :func:`collectors.snmp.ber.encode_value`)."""
+        STRING, IpAddress, ObjectId (see :func:`collectors.snmp.ber.encode_value`).
+
+        ``secret`` values (a Wi-Fi passphrase, a key: a profile's ``secret`` objects) are written only over
+        SNMPv3 authPriv; with other credentials nothing is sent and SnmpAuthError is raised."""
+        creds = target.credentials
+        if secret and (type(creds) is not V3 or creds.level != "authPriv"):
+            level = creds.level if type(creds) is V3 else "SNMPv2c"
+            raise SnmpAuthError(target.address, f"secrets are written only over SNMPv3 authPriv, not {level}")
         vbl = encode_varbinds([(normalize_oid(oid), value) for oid, value in values])
         pdu = await self._call(target, lambda rid, attempt: encode_pdu(SET, rid, vbl))
         if pdu.error_status:
@@ -240,11 +298,14 @@ class SnmpClient:
                         pdu = await self._v2c(target, creds, endpoint, addr, build)
                     else:
                         pdu = await self._v3(target, creds, endpoint, addr, build)
-                except RequestTimeout:
+                except RequestTimeout as exc:
                     stats["timeouts"] += 1
-                    raise SnmpTimeout(
-                        key, f"no response after {target.retries + 1} attempt(s) of {target.timeout:g} s"
-                    ) from None
+                    waited = f"after {target.retries + 1} attempt(s) of {target.timeout:g} s"
+                    if exc.rejected:
+                        raise SnmpMalformedResponse(
+                            key, f"no valid response {waited}; the last answer was dropped: {exc.rejected}"
+                        ) from None
+                    raise SnmpTimeout(key, f"no response {waited}") from None
                 except EndpointClosed:
                     raise SnmpError(key, "client was closed") from None
                 stats["responses"] += 1
@@ -303,9 +364,11 @@ class SnmpClient:
             def decoder(data: bytes, engine: usm.Engine = engine) -> usm.Message | None:
                 msg = usm.decode(data, creds, engine)
                 if msg.pdu.tag == REPORT:
-                    return msg
-                if msg.pdu.tag != RESPONSE or not msg.authenticated or (engine.priv_key and not msg.encrypted):
+                    return msg  # it answers this request, from its target: it may re-synchronise the engine
+                if msg.pdu.tag != RESPONSE:
                     return None
+                if (engine.auth_key is not None and not msg.authenticated) or (engine.priv_key and not msg.encrypted):
+                    raise BerError(f"answer below the request's security level {creds.level}")
                 return msg
 
             try:
@@ -390,6 +453,18 @@ class SnmpClient:
         index = pdu.error_index
         oid = pdu.varbinds[index - 1][0] if 0 < index <= len(pdu.varbinds) else None
         raise SnmpResponseError(target.address, name, index, oid)
+
+
+async def _until(deadline: float, target: Target, doing: str, work: Coroutine[Any, Any, T]) -> T:
+    """Await ``work``; when ``deadline`` (``time.monotonic()``) comes first, cancel it and raise SnmpDeadlineError."""
+    left = deadline - time.monotonic()
+    if left > 0:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(left):
+                return await work
+    else:
+        work.close()  # never started: nothing is sent after the deadline
+    raise SnmpDeadlineError(target.address, f"poll deadline reached while {doing}")
 
 
 def _oid_key(oid: str) -> tuple[int, ...]:

@@ -24,6 +24,20 @@ class SnmpTimeout(SnmpError):
     """
 
 
+class SnmpMalformedResponse(SnmpTimeout):
+    """Answers came from the target but none could be used (not well-formed BER, an over-long OID, a failed
+    MAC, a security level below the request's...); the message says why the last one was dropped."""
+
+
+class SnmpLimitError(SnmpError):
+    """A poll reached one of its limits: a walk's ``max_rows`` (an agent that never ends its table) or, as
+    :class:`SnmpDeadlineError`, the device's poll deadline. The message names the table or its column OID."""
+
+
+class SnmpDeadlineError(SnmpLimitError):
+    """The device's poll deadline passed before the poll finished."""
+
+
 class SnmpAuthError(SnmpError):
     """SNMPv3 USM rejected the request: wrong auth key (wrongDigest), unknown user, security level."""
 

@@ -12,6 +12,7 @@ Typical use by a poller::
     for root in profile.walk_roots:
         results |= await client.walk(target, root)
     samples = decode(profile, "cm-0001", results, time.time(), rates=tracker)
+    samples.invalid  # objects answered out of range or with the wrong type, left out of the samples
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import ipaddress
 import itertools
 import logging
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -35,7 +36,7 @@ from pydantic import (
 
 from collectors.samples import FieldValue, Sample
 from collectors.snmp.counters import CounterReading, Rate, RateKey, RateTracker
-from collectors.snmp.values import Counter32, Counter64, Value
+from collectors.snmp.values import Counter32, Counter64, Invalid, Value
 from collectors.strict_yaml import ConfigError, StrictModel, read_yaml, validate_model
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,22 @@ _COUNTERS: dict[str, type[int]] = {"Counter32": Counter32, "Counter64": Counter6
 _PLAIN_INTEGERS = frozenset({"Integer32", "Unsigned32", "Gauge32", "TimeTicks"})
 _INTEGERS = _PLAIN_INTEGERS | CONVENTIONS.keys()
 _TEXTS = frozenset({"DisplayString", "OctetString", "PhysAddress", "InetAddress", "IpAddress", "ObjectId"})
+_RANGES: dict[str, tuple[int, int]] = {
+    **dict.fromkeys(("Integer32", *CONVENTIONS), (-(2**31), 2**31 - 1)),
+    **dict.fromkeys(("Unsigned32", "Gauge32", "TimeTicks", "Counter32"), (0, 2**32 - 1)),
+    "Counter64": (0, 2**64 - 1),
+    "TruthValue": (1, 2),
+}
+"""The range of each integer type (RFC 2578, TruthValue of RFC 2579): a reading outside it is invalid."""
+_LOGGED_MAX = 100_000
+_logged: set[tuple[str, str]] = set()
+"""(device, object) pairs whose invalid readings were logged already (forgotten when it holds _LOGGED_MAX)."""
 _OID_RE = re.compile(r"\d+(\.\d+)+")
+
+DEFAULT_MAX_ROWS = 10_000
+"""Rows a walk of one table column may return before the poll ends with an error (``max_rows`` of a table)."""
+DEFAULT_POLL_DEADLINE_S = 30.0
+"""Seconds one poll of one device may take before it ends with an error (``poll_deadline_s`` of a profile)."""
 
 
 class ProfileError(ConfigError):
@@ -177,6 +193,7 @@ class Table(StrictModel):
     index: tuple[Identifier, ...]
     columns: tuple[Column, ...]
     filter: RowFilter | None = None
+    max_rows: int = Field(DEFAULT_MAX_ROWS, ge=1)
     description: str = ""
 
     @model_validator(mode="after")
@@ -283,6 +300,22 @@ class _Index:
     # index length → column OID → (plan, column); readable table columns only
     columns: dict[int, dict[str, tuple[_Plan, Column]]] = field(default_factory=dict)
     objects: dict[str, Column] = field(default_factory=dict)
+    # column OID → (table name, max_rows); readable table columns only
+    walks: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PollLimits:
+    """One device's overrides of its profile's limits; None keeps the profile's value."""
+
+    max_rows: int | None = None
+    poll_deadline_s: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.max_rows is not None and self.max_rows < 1:
+            raise ValueError("max_rows must be at least 1")
+        if self.poll_deadline_s is not None and not self.poll_deadline_s > 0:
+            raise ValueError("poll_deadline_s must be above 0")
 
 
 class Profile(StrictModel):
@@ -292,6 +325,7 @@ class Profile(StrictModel):
     description: str = ""
     extends: ProfileName | None = None
     uptime: ObjectName | None = None
+    poll_deadline_s: float = Field(DEFAULT_POLL_DEADLINE_S, gt=0)
     scalars: tuple[Scalar, ...] = ()
     tables: tuple[Table, ...] = ()
     _ix: _Index = PrivateAttr(default_factory=_Index)
@@ -352,6 +386,7 @@ class Profile(StrictModel):
             ix.plans.append(plan)
             for col in plan.by_name.values():
                 ix.columns.setdefault(len(table.index), {})[col.oid] = (plan, col)
+                ix.walks[col.oid] = (table.name, table.max_rows)
         self._ix = ix
 
     @property
@@ -386,12 +421,42 @@ class Profile(StrictModel):
                     needed.append(fallback.oid)
         return tuple(needed)
 
+    def deadline_s(self, limits: PollLimits | None = None) -> float:
+        """Seconds a poll of one device may take: the device's override, else the profile's ``poll_deadline_s``."""
+        override = limits.poll_deadline_s if limits is not None else None
+        return self.poll_deadline_s if override is None else override
+
+    def walk_limit(self, root: str, limits: PollLimits | None = None) -> tuple[str, int]:
+        """The table name and row cap of the walk of column ``root`` (a member of ``walk_roots``): the cap is the
+        device's override, else the table's ``max_rows``."""
+        table, max_rows = self._ix.walks[root]
+        override = limits.max_rows if limits is not None else None
+        return table, max_rows if override is None else override
+
     def object(self, name: str) -> Column:
         """The scalar or column called ``name`` (also secret and write-only ones, for writers)."""
         try:
             return self._ix.objects[name]
         except KeyError:
             raise KeyError(f"profile {self.name} has no object {name!r}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidReading:
+    """An object the agent answered with a value outside its type's range or of the wrong type: left out of the
+    samples. ``index`` is the row index as text ("" for a scalar)."""
+
+    object: str
+    index: str
+    reason: str
+
+
+class Samples(list[Sample]):
+    """The samples of one poll, with the poll's invalid readings (objects left out, see :func:`decode`)."""
+
+    def __init__(self, samples: Iterable[Sample] = (), invalid: Iterable[InvalidReading] = ()) -> None:
+        super().__init__(samples)
+        self.invalid = tuple(invalid)
 
 
 def decode(
@@ -402,7 +467,7 @@ def decode(
     *,
     rates: RateTracker | None = None,
     capacity_bps: Mapping[str, float] | None = None,
-) -> list[Sample]:
+) -> Samples:
     """Turn raw GET/walk results (OID without leading dot → value) into Samples, following ``profile``.
 
     Tags are ``device`` and the table's index names (e.g. ``ifindex``, ``channel``); values are scaled to
@@ -411,27 +476,49 @@ def decode(
     With ``rates``, each column with a ``rate:`` adds ``<rate field>`` (float) and ``<rate field>_valid``
     (bool) whenever the tracker yields a rate; ``capacity_bps`` (row index, e.g. ifIndex as text → bit/s)
     overrides the capacity field of such rates. ``at`` is Unix time; samples carry it in whole seconds.
+
+    A value outside its column type's range (a BER-level :class:`~collectors.snmp.values.Invalid`, INTEGER -5
+    for a TimeTicks, 2**32 for a Counter32) or of the wrong type (an INTEGER where a counter is expected) is an
+    invalid reading: its field is left out (a fallback may fill it), it is listed in the result's ``invalid``
+    and logged once per device and object. Decoding never raises for what an agent answered.
     """
     ix = profile._ix
     time_s = int(at)
     uptime: int | None = None
     if profile.uptime is not None:
-        raw = results.get(profile.object(profile.uptime).oid)
+        up = profile.object(profile.uptime)
+        raw = _plain(up, results.get(up.oid))
         uptime = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
     rows = _collect(ix, results)
     samples: list[Sample] = []
+    invalid: list[InvalidReading] = []
     for plan in [*ix.scalar_plans, *ix.plans]:
         plan_rows = rows.get(id(plan), {})
         for idx in sorted(plan_rows, key=lambda i: tuple(map(int, i))):
-            fields = _decode_row(plan, plan_rows[idx])
+            index = ".".join(idx)
+            fields = _decode_row(plan, plan_rows[idx], index, invalid)
             if fields is None:
                 continue
             if rates is not None:
-                _add_rates(plan, device, ".".join(idx), fields, rates, at, uptime, capacity_bps)
+                _add_rates(plan, device, index, fields, rates, at, uptime, capacity_bps)
             if fields:
                 tags = (("device", device), *zip(plan.index, idx, strict=True))
                 samples.append(Sample(plan.measurement, tags, fields, time_s))
-    return samples
+    _log_invalid(device, invalid)
+    return Samples(samples, invalid)
+
+
+def _log_invalid(device: str, invalid: Sequence[InvalidReading]) -> None:
+    """One warning per device and object, the first time it answers invalid readings."""
+    for reading in invalid:
+        key = (device, reading.object)
+        if key in _logged:
+            continue
+        if len(_logged) >= _LOGGED_MAX:
+            _logged.clear()
+        _logged.add(key)
+        where = f" (row {reading.index})" if reading.index else ""
+        log.warning("%s: invalid reading of %s%s: %s; left out", device, reading.object, where, reading.reason)
 
 
 def _collect(ix: _Index, results: Mapping[str, Value]) -> dict[int, dict[tuple[str, ...], dict[str, Value]]]:
@@ -452,16 +539,31 @@ def _collect(ix: _Index, results: Mapping[str, Value]) -> dict[int, dict[tuple[s
     return rows
 
 
-def _decode_row(plan: _Plan, raw: Mapping[str, Value]) -> dict[str, FieldValue] | None:
-    """The fields of one row; None when the row filter drops it."""
-    if not _kept(plan, raw):
+def _decode_row(
+    plan: _Plan, raw: Mapping[str, Value], index: str, invalid: list[InvalidReading]
+) -> dict[str, FieldValue] | None:
+    """The fields of one row, None when the row filter drops it; invalid readings of a kept row (and of the
+    filter column) are appended to ``invalid``."""
+
+    values: dict[str, FieldValue | None] = {}
+
+    def value_of(col: Column) -> FieldValue | None:
+        if col.name not in values:
+            value = _reading(col, raw.get(col.name))
+            if isinstance(value, Invalid):
+                invalid.append(InvalidReading(col.name, index, value.reason))
+                value = None
+            values[col.name] = value
+        return values[col.name]
+
+    if plan.filter is not None and not plan.filter.accepts(value_of(plan.by_name[plan.filter.column])):
         return None
     fields: dict[str, FieldValue] = {}
     for col in plan.primaries:
-        source, value = col, _plain(col, raw.get(col.name))
+        source, value = col, value_of(col)
         fallback = plan.fallbacks.get(col.name)
         if fallback is not None and _empty(value):
-            other = _plain(fallback, raw.get(fallback.name))
+            other = value_of(fallback)
             if other is not None and (value is None or not _empty(other)):
                 source, value = fallback, other
         if value is not None:
@@ -528,23 +630,39 @@ def _empty(value: FieldValue | None) -> bool:
 
 
 def _plain(col: Column, raw: Value | None) -> FieldValue | None:
-    """A raw SNMP value as the Python value of the column's type (unscaled), or None if unusable."""
+    """A raw SNMP value as the Python value of the column's type (unscaled), or None if absent or unusable."""
+    value = _reading(col, raw)
+    return None if isinstance(value, Invalid) else value
+
+
+def _reading(col: Column, raw: Value | None) -> FieldValue | Invalid | None:
+    """A raw SNMP value as the Python value of the column's type (unscaled): None when absent or one of the
+    column's ``absent_values``, an :class:`Invalid` when out of the type's range or of the wrong type."""
     if raw is None:
         return None
+    if isinstance(raw, Invalid):
+        return raw
     value: FieldValue | None
-    if col.type in _INTEGERS or col.type in _COUNTERS or col.type == "TruthValue":
+    bounds = _RANGES.get(col.type)
+    if bounds is not None:
         if not isinstance(raw, int) or isinstance(raw, bool):
-            log.debug("%s: got %s for a %s column", col.name, type(raw).__name__, col.type)
-            return None
+            return Invalid(col.type, f"got {type(raw).__name__}, not an integer")
+        if col.type in _COUNTERS and not isinstance(raw, Counter32 | Counter64):
+            return Invalid(col.type, f"got {type(raw).__name__}, not a counter")
+        if not bounds[0] <= raw <= bounds[1]:
+            shown = raw if raw.bit_length() <= 64 else f"a {raw.bit_length()}-bit number"
+            return Invalid(col.type, f"{shown} outside {bounds[0]}..{bounds[1]}")
         if col.type in _COUNTERS:
             value = _COUNTERS[col.type](raw)
         elif col.type == "TruthValue":
-            value = {1: True, 2: False}.get(raw)
+            value = raw == 1
         else:
             value = int(raw)
     else:
         value = _text(col.type, raw)
-    if value is None or (value in col.absent_values and not isinstance(value, bool)):
+        if value is None:
+            return Invalid(col.type, f"got {type(raw).__name__}, not octets")
+    if value in col.absent_values and not isinstance(value, bool):
         return None
     return value
 

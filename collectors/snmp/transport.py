@@ -37,7 +37,12 @@ def _expire(fut: asyncio.Future[Any]) -> None:
 
 
 class RequestTimeout(Exception):
-    """Raised by :meth:`Endpoint.request` when every attempt timed out."""
+    """Raised by :meth:`Endpoint.request` when every attempt timed out; ``rejected`` says why the last answer
+    from the target was dropped ("" when none came)."""
+
+    def __init__(self, rejected: str = "") -> None:
+        super().__init__(rejected)
+        self.rejected = rejected
 
 
 class EndpointClosed(Exception):
@@ -51,6 +56,8 @@ class Endpoint:
         self.sock = sock
         self.stats = stats
         self.pending: dict[int, tuple[asyncio.Future[Any], tuple[str, int], Decoder]] = {}
+        self.rejected: dict[int, str] = {}
+        """Why the last answer to a pending request was dropped, by request id."""
         self.loop = asyncio.get_running_loop()
         self._next_id = random.randrange(1, _MAX_ID)
         self._closed = False
@@ -94,23 +101,30 @@ class Endpoint:
     def received(self, data: bytes, addr: tuple[Any, ...]) -> None:
         """Complete the pending request this datagram answers, if any."""
         try:
-            entry = self.pending.get(peek_message_id(data))
+            rid = peek_message_id(data)
         except (BerError, IndexError, ValueError):
             self.stats["malformed"] += 1
             return
+        entry = self.pending.get(rid)
         if entry is None:
             self.stats["unmatched"] += 1
             return
         fut, expected, decoder = entry
-        if fut.done() or addr[0] != expected[0] or addr[1] != expected[1]:
+        if addr[0] != expected[0] or addr[1] != expected[1]:
+            self.stats["wrong_source"] += 1
+            return
+        if fut.done():
             self.stats["unmatched"] += 1
             return
         try:
             result = decoder(data)
-        except (BerError, IndexError, ValueError):
-            result = None
+        except (BerError, IndexError, ValueError) as exc:
+            result, reason = None, str(exc) or type(exc).__name__
+        else:
+            reason = "not an answer to this request"
         if result is None:
             self.stats["malformed"] += 1
+            self.rejected[rid] = reason
             return
         fut.set_result(result)
 
@@ -152,11 +166,13 @@ class Endpoint:
                 if result is not _TIMEOUT:
                     return result
                 if attempt >= retries:
-                    raise RequestTimeout
+                    raise RequestTimeout(self.rejected.get(request_id, ""))
                 attempt += 1
                 self.stats["retries"] += 1
         finally:
             pending.pop(request_id, None)
+            if self.rejected:
+                self.rejected.pop(request_id, None)
 
     def close(self) -> None:
         """Stop reading and close the socket; pending requests fail with :class:`EndpointClosed`."""

@@ -1,8 +1,10 @@
 """SNMPv3 messages with the User-based Security Model (RFC 3412, 3414, 3826, 7860).
 
-Authentication HMAC-MD5-96, HMAC-SHA-96 and HMAC-SHA-2 (224/256/384/512); privacy DES-CBC, AES-128-CFB
-and AES-192/256-CFB with the key extension net-snmp uses (draft-blumenthal-aes-usm-04). Keys are
-derived from the passwords once per password (the 1 MB hash) and localized once per engine ID.
+Security levels noAuthNoPriv, authNoPriv and authPriv. Authentication HMAC-MD5-96, HMAC-SHA-96 and HMAC-SHA-2
+(224/256/384/512); privacy DES-CBC, AES-128-CFB and AES-192/256-CFB, the latter with either key extension in
+use: net-snmp's AES-192/AES-256 (draft-blumenthal-aes-usm-04, ``AES192``/``AES256``) or Cisco's, net-snmp's
+AES-192-C/AES-256-C (the draft-reeder 3DES procedure, ``AES192C``/``AES256C``). Keys are derived from the
+passwords once per password (the 1 MB hash) and localized once per engine ID.
 
 Per agent the client keeps an :class:`Engine` (engine ID, boots, time, localized keys); the client
 re-synchronises it from the agent's reports, so an agent that restarts (boots/time change) or comes
@@ -22,7 +24,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from collectors.snmp.auth import V3
+from collectors.snmp.auth import AUTH_PROTOCOLS, PRIV_PROTOCOLS, V3
 from collectors.snmp.ber import (
     GET,
     BerError,
@@ -54,8 +56,6 @@ _HASH: dict[str, tuple[Callable[..., Any], int]] = {
     "SHA384": (hashlib.sha384, 32),
     "SHA512": (hashlib.sha512, 48),
 }
-_PRIV_KEY_LEN = {"DES": 16, "AES": 16, "AES192": 24, "AES256": 32}
-
 USM_STATS = "1.3.6.1.6.3.15.1.1."
 UNSUPPORTED_SEC_LEVEL = USM_STATS + "1.0"
 NOT_IN_TIME_WINDOW = USM_STATS + "2.0"
@@ -76,23 +76,32 @@ _FLAG_AUTH, _FLAG_PRIV, _FLAG_REPORTABLE = 1, 2, 4
 
 
 def check_credentials(creds: V3) -> None:
-    """Raise ValueError for protocols this module does not implement or keys that are too short."""
+    """Raise ValueError for protocols this module does not implement, keys that are missing or too short, or
+    keys without their protocol (the message never contains a key)."""
+    if creds.auth_proto is None:
+        if creds.auth_key is not None or creds.priv_proto is not None or creds.priv_key is not None:
+            raise ValueError("noAuthNoPriv takes no keys and no privacy protocol (privacy needs authentication)")
+        return
     if creds.auth_proto not in _HASH:
-        raise ValueError(f"unsupported auth protocol {creds.auth_proto}")
-    if creds.priv_proto is not None and creds.priv_proto not in _PRIV_KEY_LEN:
-        raise ValueError(f"unsupported privacy protocol {creds.priv_proto}")
-    if creds.priv_proto is not None and not creds.priv_key:
-        raise ValueError("a privacy protocol needs a privacy key")
-    if len(creds.auth_key) < 8 or (creds.priv_key is not None and len(creds.priv_key) < 8):
+        raise ValueError(f"unsupported auth protocol {creds.auth_proto!r} (known: {', '.join(AUTH_PROTOCOLS)})")
+    if creds.priv_proto is not None and creds.priv_proto not in _PRIV:
+        raise ValueError(f"unsupported privacy protocol {creds.priv_proto!r} (known: {', '.join(PRIV_PROTOCOLS)})")
+    if (creds.priv_proto is None) != (creds.priv_key is None):
+        raise ValueError("a privacy protocol and a privacy key go together")
+    if creds.auth_key is None or len(creds.auth_key) < 8 or (creds.priv_key is not None and len(creds.priv_key) < 8):
         raise ValueError("SNMPv3 keys must be at least 8 characters")
+
+
+def _passphrase_key(auth_proto: str, passphrase: bytes) -> bytes:
+    """RFC 3414 A.2: the hash of 1 MB of the repeated passphrase (Ku)."""
+    buf = (passphrase * (1048576 // len(passphrase) + 1))[:1048576]
+    return _HASH[auth_proto][0](buf).digest()
 
 
 @lru_cache(maxsize=1024)
 def password_to_key(auth_proto: str, password: str) -> bytes:
-    """RFC 3414 A.2: the hash of 1 MB of the repeated password (Ku)."""
-    data = password.encode()
-    buf = (data * (1048576 // len(data) + 1))[:1048576]
-    return _HASH[auth_proto][0](buf).digest()
+    """RFC 3414 A.2: Ku of a password (cached)."""
+    return _passphrase_key(auth_proto, password.encode())
 
 
 def localize(auth_proto: str, ku: bytes, engine_id: bytes) -> bytes:
@@ -100,13 +109,37 @@ def localize(auth_proto: str, ku: bytes, engine_id: bytes) -> bytes:
     return _HASH[auth_proto][0](ku + engine_id + ku).digest()
 
 
-def priv_key(auth_proto: str, priv_proto: str, password: str, engine_id: bytes) -> bytes:
-    """Localized privacy key, extended for AES-192/256 as net-snmp does (Blumenthal draft)."""
-    key = localize(auth_proto, password_to_key(auth_proto, password), engine_id)
-    need = _PRIV_KEY_LEN[priv_proto]
+def _blumenthal(auth_proto: str, key: bytes, engine_id: bytes, need: int) -> bytes:
+    """draft-blumenthal-aes-usm-04 3.1.2.1 (net-snmp's AES-192/AES-256): append H(key so far)."""
     while len(key) < need:
         key += _HASH[auth_proto][0](key).digest()
-    return key[:need]
+    return key
+
+
+def _reeder(auth_proto: str, key: bytes, engine_id: bytes, need: int) -> bytes:
+    """draft-reeder-snmpv3-usm-3desede-00 2.1 (Cisco, net-snmp's AES-192-C/AES-256-C): append the key so far
+    taken as a passphrase, hashed and localized again."""
+    while len(key) < need:
+        key += localize(auth_proto, _passphrase_key(auth_proto, key), engine_id)
+    return key
+
+
+_PRIV: dict[str, tuple[int, Callable[[str, bytes, bytes, int], bytes]]] = {
+    "DES": (16, _blumenthal),  # 16 octets are always there: no extension
+    "AES": (16, _blumenthal),
+    "AES192": (24, _blumenthal),
+    "AES256": (32, _blumenthal),
+    "AES192C": (24, _reeder),
+    "AES256C": (32, _reeder),
+}
+"""Localized privacy key length and key extension of each privacy protocol."""
+
+
+def priv_key(auth_proto: str, priv_proto: str, password: str, engine_id: bytes) -> bytes:
+    """Localized privacy key, extended for AES-192/256 as ``priv_proto`` says (Blumenthal or Reeder)."""
+    need, extend = _PRIV[priv_proto]
+    key = localize(auth_proto, password_to_key(auth_proto, password), engine_id)
+    return extend(auth_proto, key, engine_id, need)[:need]
 
 
 @dataclass(slots=True)
@@ -117,17 +150,18 @@ class Engine:
     boots: int
     time: int
     synced_at: float
-    auth_key: bytes = field(repr=False)
+    auth_key: bytes | None = field(repr=False)
     priv_key: bytes | None = field(repr=False)
 
     @classmethod
     def discovered(cls, creds: V3, engine_id: bytes, boots: int, engine_time: int) -> Engine:
-        """Localize the keys for ``engine_id``."""
-        auth_key = localize(creds.auth_proto, password_to_key(creds.auth_proto, creds.auth_key), engine_id)
-        pkey = None
-        if creds.priv_proto is not None and creds.priv_key is not None:
-            pkey = priv_key(creds.auth_proto, creds.priv_proto, creds.priv_key, engine_id)
-        return cls(engine_id, boots, engine_time, time.monotonic(), auth_key, pkey)
+        """Localize the keys (if any) for ``engine_id``; ``creds`` passed :func:`check_credentials`."""
+        akey = pkey = None
+        if creds.auth_proto is not None and creds.auth_key is not None:
+            akey = localize(creds.auth_proto, password_to_key(creds.auth_proto, creds.auth_key), engine_id)
+            if creds.priv_proto is not None and creds.priv_key is not None:
+                pkey = priv_key(creds.auth_proto, creds.priv_proto, creds.priv_key, engine_id)
+        return cls(engine_id, boots, engine_time, time.monotonic(), akey, pkey)
 
     def now(self) -> int:
         """The agent's snmpEngineTime as estimated locally."""
@@ -218,30 +252,37 @@ def _message(msg_id: int, flags: int, usm: bytes, msg_data: bytes) -> tuple[byte
 
 
 def encode_request(creds: V3, engine: Engine, msg_id: int, pdu: bytes) -> bytes:
-    """An authenticated (and, with a privacy key, encrypted) reportable request carrying ``pdu``."""
+    """A reportable request carrying ``pdu`` at the credentials' security level: authenticated when the engine
+    has an authentication key, and encrypted too when it has a privacy key."""
     boots, engine_time = engine.boots, engine.now()
     scoped = tlv(0x30, tlv(0x04, engine.engine_id) + b"\x04\x00" + pdu)
-    flags = _FLAG_AUTH | _FLAG_REPORTABLE
+    flags = _FLAG_REPORTABLE
     salt = b""
     if engine.priv_key is not None:
         encrypted, salt = _encrypt(creds, engine, boots, engine_time, scoped)
         scoped = tlv(0x04, encrypted)
         flags |= _FLAG_PRIV
-    hash_fn, mac_len = _HASH[creds.auth_proto]
+    auth_key = engine.auth_key
+    hash_fn, mac_len = _HASH[creds.auth_proto] if auth_key is not None and creds.auth_proto else (None, 0)
+    if hash_fn is not None:
+        flags |= _FLAG_AUTH
     user = creds.user.encode()
     usm_head = tlv(0x04, engine.engine_id) + encode_integer(boots) + encode_integer(engine_time) + tlv(0x04, user)
     usm_head += bytes((0x04, mac_len))
     usm_body = usm_head + b"\0" * mac_len + tlv(0x04, salt)
     usm = bytes((0x30,)) + encode_length(len(usm_body)) + usm_body
     msg, usm_offset = _message(msg_id, flags, usm, scoped)
+    if hash_fn is None or auth_key is None:  # noAuthNoPriv: no MAC
+        return msg
     offset = usm_offset + len(usm) - len(usm_body) + len(usm_head)
-    mac = hmac.new(engine.auth_key, msg, hash_fn).digest()[:mac_len]
+    mac = hmac.new(auth_key, msg, hash_fn).digest()[:mac_len]
     return msg[:offset] + mac + msg[offset + mac_len :]
 
 
 def decode(data: bytes, creds: V3, engine: Engine | None) -> Message:
     """Parse an SNMPv3 message; authenticate and decrypt it with ``engine``'s keys when it is for that
-    engine ID. A message that claims authentication but fails it raises BerError."""
+    engine ID. A message that claims authentication for that engine but fails it raises BerError, and so does
+    an encrypted one that cannot be authenticated first."""
     try:
         pos, _ = read_header(data, 0, 0x30)
         version, pos = read_int(data, pos)
@@ -264,10 +305,10 @@ def decode(data: bytes, creds: V3, engine: Engine | None) -> Message:
         mac_start, mac_end = read_header(data, p, 0x04)
         salt, _ = read_octets(data, mac_end)
         pos = sp_end
-        keyed = engine is not None and engine.engine_id == engine_id
+        keyed = engine is not None and engine.engine_id == engine_id and engine.auth_key is not None
         authenticated = False
         if flags & _FLAG_AUTH and keyed:
-            assert engine is not None
+            assert engine is not None and engine.auth_key is not None and creds.auth_proto is not None
             hash_fn, mac_len = _HASH[creds.auth_proto]
             if mac_end - mac_start != mac_len:
                 raise BerError("bad MAC length")

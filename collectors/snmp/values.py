@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class Counter32(int):
     """A 32-bit counter (wraps at 2**32)."""
@@ -52,7 +54,21 @@ END_OF_MIB_VIEW = Special("endOfMibView", 0x82)
 EXCEPTIONS = (NO_SUCH_OBJECT, NO_SUCH_INSTANCE, END_OF_MIB_VIEW)
 SPECIALS = (NULL, *EXCEPTIONS)
 
-Value = int | bytes | str
-"""What the client returns: Integer32 as int, the classes above, OCTET STRING as bytes."""
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """A value the agent sent outside its SMI type's range (a Counter64 of 2**64, a 5-octet Counter32, a
+    6-octet INTEGER, an IpAddress of 5 octets...): an invalid reading of that object, never a number.
+    ``kind`` is the type the agent claimed, ``reason`` what was wrong (never the value's octets)."""
+
+    kind: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"invalid {self.kind}: {self.reason}"
+
+
+Value = int | bytes | str | Invalid
+"""What the client returns: Integer32 as int, the classes above, OCTET STRING as bytes, and ``Invalid`` for a
+value outside its type's range (decoding goes on with the other variables)."""
 
 COUNTER_MODULUS = {Counter32: 2**32, Counter64: 2**64}

@@ -11,14 +11,18 @@ import pytest
 from collectors.samples import Sample
 from collectors.snmp.counters import RateTracker
 from collectors.snmp.profiles import (
+    DEFAULT_MAX_ROWS,
+    DEFAULT_POLL_DEADLINE_S,
     PROFILE_DIR,
+    InvalidReading,
+    PollLimits,
     Profile,
     ProfileError,
     available_profiles,
     decode,
     load_profile,
 )
-from collectors.snmp.values import Counter32, Counter64, Gauge32, TimeTicks, Value
+from collectors.snmp.values import Counter32, Counter64, Gauge32, Invalid, TimeTicks, Value
 
 BOUNDED_TAGS = {"device", "ifindex", "channel", "band", "profile", "ssid", "ap"}
 PASSPHRASE = b"correct horse battery staple"
@@ -211,6 +215,8 @@ def test_bad_field_is_reported_with_file_and_field_path(tmp_path: Path) -> None:
         (("field: in_octets}", "field: in_octets, rate: {field: in_bps, capacity: speed}}"), "rate.capacity"),
         (("index: [ifindex]", "index: []"), "tables[interfaces]: index and columns: give at least one"),
         (("    measurement: interface\n", ""), "tables[interfaces].measurement: Field required"),
+        (("    index:", "    max_rows: 0\n    index:"), "tables[interfaces].max_rows: Input should be greater than"),
+        (("name: bad\n", "name: bad\npoll_deadline_s: 0\n"), "poll_deadline_s: Input should be greater than 0"),
     ],
 )
 def test_validation_errors_name_the_field(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
@@ -247,6 +253,30 @@ def test_file_level_errors(tmp_path: Path) -> None:
     assert "tables[nothing].drop" in _error(tmp_path, drop)
     with pytest.raises(ProfileError, match="no profile named 'nope'"):
         load_profile("nope", [tmp_path])
+
+
+def test_walk_row_caps_and_poll_deadline_default_inherit_and_are_overridden_per_device(tmp_path: Path) -> None:
+    write(tmp_path, "big-cmts", """\
+        name: big-cmts
+        extends: if-mib
+        poll_deadline_s: 50
+        tables:
+          - name: interfaces
+            max_rows: 60000
+        """)  # fmt: skip
+    base, big = load_profile("if-mib"), load_profile("big-cmts", [tmp_path])
+    hc_in = base.object("ifHCInOctets").oid
+    assert base.walk_limit(hc_in) == ("interfaces", DEFAULT_MAX_ROWS) == ("interfaces", 10_000)
+    assert base.deadline_s() == DEFAULT_POLL_DEADLINE_S == 30.0
+    assert big.walk_limit(hc_in) == ("interfaces", 60_000) and big.deadline_s() == 50.0
+    assert {big.walk_limit(root)[1] for root in big.walk_roots} == {60_000}
+    device = PollLimits(max_rows=500, poll_deadline_s=5)
+    assert big.walk_limit(hc_in, device) == ("interfaces", 500) and big.deadline_s(device) == 5
+    assert big.walk_limit(hc_in, PollLimits(poll_deadline_s=9)) == ("interfaces", 60_000)
+    assert big.deadline_s(PollLimits(max_rows=9)) == 50.0
+    for bad in ({"max_rows": 0}, {"poll_deadline_s": 0.0}, {"poll_deadline_s": float("nan")}):
+        with pytest.raises(ValueError):
+            PollLimits(**bad)  # type: ignore[arg-type]
 
 
 def test_profile_dir_has_no_init_so_profiles_py_stays_the_module() -> None:
@@ -311,6 +341,54 @@ def test_decode_ignores_values_of_the_wrong_type() -> None:
     results = {oid(p, "docsIfDownChannelPower", 3): b"oops", oid(p, "docsIfSigQSignalNoise", 3): 400}
     (sample,) = decode(p, "cm", results, 0)
     assert sample.fields == {"snr_db": 40.0}
+
+
+def test_readings_out_of_range_or_of_the_wrong_type_are_invalid_never_exceptions(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    p = load_profile("if-mib")
+    results: dict[str, Value] = {
+        oid(p, "sysUpTime"): -5,  # INTEGER -5 for a TimeTicks: used to read as -0.05 s
+        oid(p, "ifType", 1): 6,
+        oid(p, "ifHCInOctets", 1): Counter64(2**64),  # out of range, even with the right class
+        oid(p, "ifHCOutOctets", 1): Gauge32(5),  # a gauge is not a counter
+        oid(p, "ifType", 2): 2**100,
+        oid(p, "ifHighSpeed", 2): Gauge32(2**32),
+        oid(p, "ifSpeed", 2): Gauge32(10**9),
+        oid(p, "ifHCInOctets", 2): -1000,
+        oid(p, "ifInOctets", 2): Counter32(77),  # the fallback fills in for the invalid primary
+        oid(p, "ifHCOutOctets", 2): Invalid("Counter64", "9-octet value outside the range 0..2**64-1"),
+        oid(p, "ifName", 2): 17,
+    }
+    tracker = RateTracker()
+    with caplog.at_level(logging.WARNING, logger="collectors.snmp.profiles"):
+        first = decode(p, "r-invalid", results, 1_000.0, rates=tracker)
+        second = decode(p, "r-invalid", results, 1_300.0, rates=tracker)
+    assert first.invalid == second.invalid
+    assert {(r.object, r.index) for r in first.invalid} == {
+        ("sysUpTime", ""), ("ifHCInOctets", "1"), ("ifHCOutOctets", "1"), ("ifType", "2"), ("ifHighSpeed", "2"),
+        ("ifHCInOctets", "2"), ("ifHCOutOctets", "2"), ("ifName", "2"),
+    }  # fmt: skip
+    reasons = {(r.object, r.index): r.reason for r in first.invalid}
+    assert reasons[("sysUpTime", "")] == "-5 outside 0..4294967295"
+    assert reasons[("ifType", "2")] == "a 101-bit number outside -2147483648..2147483647"
+    assert reasons[("ifHCOutOctets", "1")] == "got Gauge32, not a counter"
+    assert reasons[("ifName", "2")] == "got int, not octets"
+    assert "system" not in {s.measurement for s in first}  # sysDescr not answered, uptime invalid
+    rows = {s.tag("ifindex"): s.fields for s in second}
+    assert rows["1"] == {"type": 6}
+    # the Counter32 fallback at 1 Gbit/s could wrap within 300 s: a rate, flagged
+    assert rows["2"] == {"speed_bps": 1e9, "in_octets": 77, "in_bps": 0.0, "in_bps_valid": False}
+    assert len(caplog.records) == 6  # once per device and object, not per row or poll
+    assert InvalidReading("ifName", "2", "got int, not octets") in first.invalid
+
+
+def test_truth_values_other_than_1_and_2_are_invalid() -> None:
+    p = load_profile("docsis-gw")
+    results: dict[str, Value] = {oid(p, "clabWIFISSIDEnable", 1): 1, oid(p, "clabWIFISSIDEnable", 2): 3}
+    readings = decode(p, "gw", results, 0)
+    assert [s.fields for s in readings] == [{"enabled": True}]
+    assert readings.invalid == (InvalidReading("clabWIFISSIDEnable", "2", "3 outside 1..2"),)
 
 
 def test_decode_with_rates_across_polls_and_restart() -> None:

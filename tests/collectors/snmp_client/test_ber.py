@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api, rfc1902, rfc1905
 
 from collectors.snmp import ber, values
 from collectors.snmp.values import Counter32, Counter64, Gauge32, IpAddress, ObjectId, TimeTicks
+from tests.support.hostile import subid
 
 V2C = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
 
@@ -128,3 +131,98 @@ def test_truncated_messages_raise_ber_error(cut: int) -> None:
     data = ber.encode_community_message(1, b"c", ber.encode_pdu(ber.RESPONSE, 1, vbl))
     with pytest.raises(ber.BerError):
         ber.decode_community_message(data[:cut])
+
+
+def _response_with_oid_body(body: bytes) -> bytes:
+    """A v2c GET response whose one varbind has OID content octets ``body`` (any length) and value NULL."""
+    oid = b"\x06" + ber.encode_length(len(body)) + body
+    vbl = ber.tlv(0x30, ber.tlv(0x30, oid + b"\x05\x00"))
+    return ber.encode_community_message(1, b"c", ber.encode_pdu(ber.RESPONSE, 1, vbl))
+
+
+@pytest.mark.parametrize("arc", [2**32, 2**40, 2**64 + 5])
+def test_sub_identifiers_above_32_bits_are_rejected(arc: int) -> None:
+    body = b"\x2b\x06\x01" + subid(arc)
+    for decode in (ber.decode_oid, ber.decode_oid_arcs):
+        with pytest.raises(ber.BerError, match="2\\*\\*32-1"):
+            decode(body)
+    with pytest.raises(ber.BerError):
+        ber.decode_community_message(_response_with_oid_body(body))
+    with pytest.raises(ValueError):
+        ber.encode_oid(f"1.3.6.1.{arc}")
+    with pytest.raises(ValueError):
+        ber.encode_oid((1, 3, 6, 1, arc))
+    assert ber.decode_oid(b"\x2b\x06\x01" + subid(2**32 - 1)) == "1.3.6.1.4294967295"
+
+
+def test_at_most_128_sub_identifiers() -> None:
+    longest = (1, 3, *[2**32 - 1] * 126)
+    encoded = ber.encode_oid(longest)
+    assert ber.decode_oid_arcs(encoded[4:]) == longest  # header: tag, 0x82, two length octets
+    assert encoded == encoder.encode(rfc1902.ObjectName(longest))
+    too_long = (*longest, 1)
+    with pytest.raises(ValueError, match="128"):
+        ber.encode_oid(too_long)
+    with pytest.raises(ValueError, match="128"):
+        ber.normalize_oid(ber.format_oid(too_long))
+    body = ber.encode_oid(longest)[4:] + b"\x01"
+    for decode in (ber.decode_oid, ber.decode_oid_arcs):
+        with pytest.raises(ber.BerError, match="128"):
+            decode(body)
+
+
+def test_a_64_kb_sub_identifier_costs_under_5_ms() -> None:
+    """One 65,000-octet sub-identifier used to cost ~1 s of CPU (quadratic big-int shifting)."""
+    reps = 5
+    messages = [_response_with_oid_body(b"\x2b" + b"\xff" * 65_000 + bytes((i,))) for i in range(reps)]
+    start = time.process_time()
+    for data in messages:
+        with pytest.raises(ber.BerError):
+            ber.decode_community_message(data)
+    per_message = (time.process_time() - start) / reps
+    assert per_message < 0.005, f"decoding a 64 KB OID cost {per_message * 1000:.2f} ms of CPU"
+
+
+def test_oid_caches_are_bounded_in_bytes() -> None:
+    cache = ber.OidCache(lambda body: ber.format_oid(ber._arcs(body)), budget=200_000)
+    bodies = [ber.encode_oid((1, 3, *[2**32 - 1] * 125, i))[4:] for i in range(500)]  # ~2.4 kB each cached
+    for body in bodies:
+        assert cache[body] == ber.format_oid(ber._arcs(body))
+        assert cache.used <= cache.budget
+    assert 0 < len(cache) < 100
+    with pytest.raises(ber.BerError):
+        cache[b"\x2b\xff"]
+    assert b"\x2b\xff" not in cache
+    assert ber.OID_STRINGS_CACHE.budget == ber.OID_ARCS_CACHE.budget == ber.OID_TLV_CACHE.budget == (16 << 20)
+
+
+INT32_RANGE = "value outside the range -2**31..2**31-1"
+BIG_SUBID = "OBJECT IDENTIFIER sub-identifier above 2**32-1"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b"\x46\x09\x01" + b"\x00" * 8, values.Invalid("Counter64", "9-octet value outside the range 0..2**64-1")),
+        (b"\x46\x09\x00" + b"\xff" * 8, Counter64(2**64 - 1)),
+        (b"\x41\x05\x01\x00\x00\x00\x00", values.Invalid("Counter32", "5-octet value outside the range 0..2**32-1")),
+        (b"\x41\x05\x00\xff\xff\xff\xff", Counter32(2**32 - 1)),
+        (b"\x41\x04\xff\xff\xff\xff", Counter32(2**32 - 1)),  # missing leading zero octet: read as net-snmp does
+        (b"\x43\x00", values.Invalid("TimeTicks", "0-octet value outside the range 0..2**32-1")),
+        (b"\x42\x06\x00\x01\x00\x00\x00\x00", values.Invalid("Gauge32", "6-octet value outside the range 0..2**32-1")),
+        (b"\x02\x05\x00\x80\x00\x00\x00", values.Invalid("Integer32", f"5-octet {INT32_RANGE}")),
+        (b"\x02\x05\x00\x7f\xff\xff\xff", 2**31 - 1),
+        (b"\x02\x00", values.Invalid("Integer32", f"0-octet {INT32_RANGE}")),
+        (b"\x40\x05\x01\x02\x03\x04\x05", values.Invalid("IpAddress", "5 octets, not 4")),
+        (b"\x06\x06\x2b\x90\x80\x80\x80\x00", values.Invalid("ObjectId", BIG_SUBID)),
+    ],
+)
+def test_values_outside_their_range_decode_as_invalid_and_the_rest_still_decodes(raw: bytes, expected: object) -> None:
+    """One bad value is an invalid reading of that object, not a message that cannot be decoded."""
+    vbl = ber.tlv(0x30, b"".join(ber.tlv(0x30, ber.encode_oid(f"1.3.6.1.{i}") + v) for i, v in enumerate(
+        [b"\x41\x01\x07", raw, b"\x04\x02ok"]))
+    )
+    pdu = ber.decode_community_message(ber.encode_community_message(1, b"c", ber.encode_pdu(ber.RESPONSE, 9, vbl)))[2]
+    got = dict(pdu.varbinds)
+    assert got["1.3.6.1.0"] == 7 and got["1.3.6.1.2"] == b"ok"
+    assert got["1.3.6.1.1"] == expected and type(got["1.3.6.1.1"]) is type(expected)

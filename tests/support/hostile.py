@@ -1,0 +1,165 @@
+"""Raw UDP agents on loopback that answer whatever a test scripts: values out of range, over-long OIDs,
+endless walks, spoofed or unauthenticated SNMPv3 answers. Answers are assembled from bytes here, so a
+test can send what no well-behaved encoder would produce."""
+
+from __future__ import annotations
+
+import bisect
+import socket
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from collectors.snmp.auth import Credentials, Target, V2c
+from collectors.snmp.ber import (
+    GET,
+    RESPONSE,
+    Pdu,
+    decode_community_message,
+    decode_oid_arcs,
+    encode_length,
+    encode_pdu,
+    read_header,
+    read_int,
+    read_octets,
+    tlv,
+)
+
+Arcs = tuple[int, ...]
+Answer = Callable[[bytes], Iterable[bytes]]
+"""What to send back to the client for one datagram received (nothing: stay silent)."""
+
+
+@dataclass
+class ScriptedAgent:
+    """A thread answering datagrams on 127.0.0.1:<port> with ``answer``; ``received`` keeps what came in."""
+
+    answer: Answer
+    community: str = "hostile-Qm4-community"
+    received: list[bytes] = field(default_factory=list)
+
+    host = "127.0.0.1"
+
+    def __post_init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((self.host, 0))
+        self.sock.settimeout(0.1)
+        self.port: int = self.sock.getsockname()[1]
+        self.last_client: tuple[str, int] | None = None
+        self._upstream: socket.socket | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def target(self, credentials: Credentials | None = None, **kw: float) -> Target:
+        return Target(self.host, self.port, credentials or V2c(self.community), **kw)  # type: ignore[arg-type]
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, client = self.sock.recvfrom(65535)
+            except TimeoutError:
+                continue
+            self.received.append(data)
+            self.last_client = client
+            for reply in self.answer(data):
+                self.sock.sendto(reply, client)
+
+    def forward(self, data: bytes, upstream: tuple[str, int], timeout: float = 2.0) -> bytes | None:
+        """Relay ``data`` to a real agent and return its answer (None when it gives none in ``timeout``)."""
+        if self._upstream is None:
+            self._upstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._upstream.settimeout(timeout)
+        self._upstream.sendto(data, upstream)
+        try:
+            return self._upstream.recv(65535)
+        except TimeoutError:
+            return None
+
+    def send_from_elsewhere(self, data: bytes) -> None:
+        """Send ``data`` to the last client from another port: a spoofed answer."""
+        assert self.last_client is not None
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+            other.bind((self.host, 0))
+            other.sendto(data, self.last_client)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(5)
+        self.sock.close()
+        if self._upstream is not None:
+            self._upstream.close()
+
+    def __enter__(self) -> ScriptedAgent:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def subid(v: int) -> bytes:
+    """One sub-identifier in base 128 (X.690 8.19.2), of any size."""
+    out = [v & 0x7F]
+    v >>= 7
+    while v:
+        out.append(0x80 | (v & 0x7F))
+        v >>= 7
+    return bytes(reversed(out))
+
+
+def oid_tlv(arcs: Iterable[int]) -> bytes:
+    """An OBJECT IDENTIFIER TLV of any arcs, valid or not (not through the client's caches)."""
+    first, second, *rest = arcs
+    body = subid(first * 40 + second) + b"".join(subid(a) for a in rest)
+    return b"\x06" + encode_length(len(body)) + body
+
+
+def varbind(name: bytes, value: bytes) -> bytes:
+    """A VarBind from an OID TLV and a value TLV, both raw."""
+    return tlv(0x30, name + value)
+
+
+def v2c_request(data: bytes) -> Pdu:
+    """The PDU of a v2c request, OIDs left as their content octets (never through the client's OID caches)."""
+    return decode_community_message(data, oid=lambda body: body)[2]
+
+
+def v2c_response(community: str, request_id: int, varbinds: Iterable[bytes]) -> bytes:
+    """A v2c Response carrying raw VarBinds."""
+    vbl = tlv(0x30, b"".join(varbinds))
+    return tlv(0x30, b"\x02\x01\x01" + tlv(0x04, community.encode()) + encode_pdu(RESPONSE, request_id, vbl))
+
+
+END_OF_MIB_VIEW = b"\x82\x00"
+NO_SUCH_OBJECT = b"\x80\x00"
+
+
+def mib_answer(community: str, objects: Mapping[Arcs, bytes]) -> Answer:
+    """Answer v2c GET and GETBULK (non-repeaters 0) from ``objects`` (arcs → raw value TLV), in OID order."""
+    ordered = sorted(objects)
+
+    def answer(data: bytes) -> list[bytes]:
+        pdu = decode_community_message(data, oid=decode_oid_arcs)[2]
+        if pdu.tag == GET:
+            out = [varbind(oid_tlv(name), objects.get(name, NO_SUCH_OBJECT)) for name, _ in pdu.varbinds]
+        else:
+            start = bisect.bisect_right(ordered, pdu.varbinds[0][0])
+            names = ordered[start : start + pdu.error_index]
+            out = [varbind(oid_tlv(name), objects[name]) for name in names]
+            if len(names) < pdu.error_index:
+                out.append(varbind(oid_tlv(names[-1] if names else pdu.varbinds[0][0]), END_OF_MIB_VIEW))
+        return [v2c_response(community, pdu.request_id, out)]
+
+    return answer
+
+
+def mac_span(message: bytes) -> tuple[int, int]:
+    """Where the msgAuthenticationParameters (the MAC) of an SNMPv3 message lie: (start, end)."""
+    pos, _ = read_header(message, 0, 0x30)
+    pos = read_header(message, read_int(message, pos)[1], 0x30)[1]  # past msgVersion and msgGlobalData
+    pos, _ = read_header(message, pos, 0x04)  # msgSecurityParameters
+    pos, _ = read_header(message, pos, 0x30)
+    pos = read_octets(message, pos)[1]  # engine ID
+    pos = read_int(message, read_int(message, pos)[1])[1]  # boots, time
+    pos = read_octets(message, pos)[1]  # user name
+    return read_header(message, pos, 0x04)
