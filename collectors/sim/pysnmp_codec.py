@@ -18,7 +18,7 @@ from pysnmp.proto.error import ProtocolError
 from collectors.sim.message import VERSION_2C, Codec, Message
 from collectors.sim.smi import Value
 from collectors.snmp.ber import SPECIAL_TAGS, TAG_TYPES, BerError, PduType, format_oid, parse_oid, tag_of
-from collectors.snmp.values import IpAddress, ObjectId, Special
+from collectors.snmp.values import Invalid, IpAddress, ObjectId, Special
 
 
 def _ber_tag(asn1: Any) -> int:
@@ -39,6 +39,8 @@ _VALUE_CLASSES: dict[int, Any] = {_ber_tag(cls): cls for cls in (
 
 def to_asn1(value: Value) -> Any:
     """A simulator value as the pyasn1 object pysnmp uses."""
+    if isinstance(value, Invalid):
+        raise BerError(f"cannot encode {value}")
     cls = _VALUE_CLASSES[tag_of(value)]
     if isinstance(value, Special):
         return cls("")

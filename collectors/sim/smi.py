@@ -5,9 +5,9 @@ exception values, ``Special``)."""
 from __future__ import annotations
 
 from collectors.snmp.ber import Oid as Oid
-from collectors.snmp.values import Opaque, Special
+from collectors.snmp.values import Invalid, Opaque, Special
 
-Value = int | bytes | str | Special
+Value = int | bytes | str | Special | Invalid
 """int (Integer32) and its subclasses Counter32/Counter64/Gauge32/TimeTicks, bytes (OCTET STRING) and Opaque,
 IpAddress and ObjectId (str subclasses), or a ``Special``. A plain str is sent as UTF-8 octets."""
 

@@ -103,7 +103,8 @@ TYPE_TAGS: dict[type, int] = {
 """The BER tag of each value type (a plain str is sent as OCTET STRING); a ``Special`` carries its own tag.
 snmpsim's ``.snmprec`` files number their types with the same tags, in decimal."""
 
-TAG_TYPES: dict[int, type] = {tag: kind for kind, tag in TYPE_TAGS.items() if kind is not str}
+TAG_TYPES: dict[int, type[int] | type[bytes] | type[str]] = {
+    tag: kind for kind, tag in TYPE_TAGS.items() if kind is not str}
 """Value type by BER tag (the inverse of ``TYPE_TAGS``)."""
 
 SPECIAL_TAGS: dict[int, Special] = {special.tag: special for special in SPECIALS}
@@ -482,12 +483,17 @@ def _wide_integer(raw: bytes) -> int | Invalid:
     return Invalid("Integer32", f"{len(raw)}-octet value outside the range -2**31..2**31-1")
 
 
+def _constant(special: Special) -> Callable[[bytes], Decoded]:
+    """A decoder of a NULL / exception value: the content octets do not matter."""
+    return lambda _raw: special
+
+
 _VALUE: dict[int, Callable[[bytes], Decoded]] = {
     **{TYPE_TAGS[kind]: _unsigned_decoder(kind, bits) for kind, bits in UNSIGNED_BITS.items()},
     TAG_IPADDRESS: _ip,
     TAG_OID: _object_id,
     TAG_OPAQUE: Opaque,
-    **{tag: (lambda r, special=special: special) for tag, special in SPECIAL_TAGS.items()},
+    **{tag: _constant(special) for tag, special in SPECIAL_TAGS.items()},
 }
 
 

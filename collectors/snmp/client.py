@@ -161,7 +161,7 @@ class SnmpClient:
         pdu = await (request if deadline is None else _until(deadline, target, "reading scalars", request))
         if pdu.error_status:
             self._raise_status(target, pdu)
-        return {oid: v for oid, v in pdu.varbinds if type(v) is not Special}
+        return {oid: v for oid, v in pdu.varbinds if not isinstance(v, Special)}
 
     async def walk(
         self,
@@ -222,7 +222,7 @@ class SnmpClient:
             if not pdu.varbinds:
                 return result
             for oid, value in pdu.varbinds:
-                if type(value) is Special or not oid.startswith(prefix):
+                if isinstance(value, Special) or not oid.startswith(prefix):
                     return result
                 key = _oid_key(oid)
                 if key <= last_key:
@@ -294,7 +294,7 @@ class SnmpClient:
                     endpoint = self._endpoints[family] = Endpoint.open(family, self.stats)
                 creds = target.credentials
                 try:
-                    if type(creds) is V2c:
+                    if isinstance(creds, V2c):
                         pdu = await self._v2c(target, creds, endpoint, addr, build)
                     else:
                         pdu = await self._v3(target, creds, endpoint, addr, build)

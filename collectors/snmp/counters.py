@@ -183,7 +183,7 @@ class RateKey(NamedTuple):
     """What a tracked counter belongs to: device, row index (e.g. ifIndex) and counter (e.g. ``in_bps``)."""
 
     device: str
-    index: str
+    row: str
     counter: str
 
 

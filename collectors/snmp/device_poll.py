@@ -12,9 +12,17 @@ from functools import lru_cache
 
 from collectors.samples import Sample
 from collectors.snmp.auth import Target
-from collectors.snmp.client import SnmpAuthError, SnmpClient, SnmpError, SnmpTimeout
+from collectors.snmp.client import SnmpClient
 from collectors.snmp.counters import RateTracker
-from collectors.snmp.profiles import Profile, ProfileError, decode, load_profile
+from collectors.snmp.errors import (
+    SnmpAuthError,
+    SnmpDeadlineError,
+    SnmpError,
+    SnmpLimitError,
+    SnmpMalformedResponse,
+    SnmpTimeout,
+)
+from collectors.snmp.profiles import InvalidReading, PollLimits, Profile, ProfileError, decode, load_profile
 from collectors.snmp.values import Value
 
 log = logging.getLogger("collectors.poll")
@@ -29,6 +37,8 @@ class PollTarget:
     name: str
     profile: str
     target: Target
+    limits: PollLimits | None = None
+    """The device's overrides of its profile's row cap and poll deadline."""
 
 
 @dataclass
@@ -41,6 +51,8 @@ class PollOutcome:
     samples: list[Sample] = field(default_factory=list)
     error: str = ""
     error_kind: str = ""
+    invalid: tuple[InvalidReading, ...] = ()
+    """Objects the device answered outside their type's range (left out of ``samples``)."""
 
     @property
     def ok(self) -> bool:
@@ -84,8 +96,9 @@ async def read_raw(client: SnmpClient, target: PollTarget, prof: Profile) -> dic
     agent encodes and the client decodes far fewer varbinds past the column's end.
     """
     results: dict[str, Value] = {}
+    deadline = time.monotonic() + prof.deadline_s(target.limits)
     if prof.get_oids:
-        results.update(await client.get(target.target, prof.get_oids))
+        results.update(await client.get(target.target, prof.get_oids, deadline=deadline))
     for n, roots in enumerate(walk_plan(prof)):
         key = (prof.name, n)
         hint = _ROWS_SEEN.get(key, 0)
@@ -93,39 +106,47 @@ async def read_raw(client: SnmpClient, target: PollTarget, prof: Profile) -> dic
         for root in roots:
             known = rows or hint
             reps = min(known + 1, MAX_REPETITIONS) if known else DEFAULT_REPETITIONS
-            column = await client.walk(target.target, root, max_repetitions=reps)
+            table, cap = prof.walk_limit(root, target.limits)
+            column = await client.walk(target.target, root, max_repetitions=reps, max_rows=cap, table=table,
+                                       deadline=deadline)
             rows = max(rows, len(column))
             results.update(column)
         if rows > hint:
             _ROWS_SEEN[key] = rows
     for root in prof.needed_fallback_roots(results):
-        results.update(await client.walk(target.target, root))
+        table, cap = prof.walk_limit(root, target.limits)
+        results.update(await client.walk(target.target, root, max_rows=cap, table=table, deadline=deadline))
     return results
 
 
 async def poll(client: SnmpClient, target: PollTarget, tracker: RateTracker | None,
                capacity_bps: Mapping[str, float] | None = None) -> PollOutcome:
-    """Poll ``target`` once; SNMP failures become the outcome's error, not exceptions.
+    """Poll ``target`` once; it never raises: any failure becomes the outcome's error and ``error_kind``
+    (``deadline``, ``limit``, ``malformed``, ``timeout``, ``auth``, ``snmp``, ``profile`` or ``internal``).
 
     ``capacity_bps`` (ifIndex as text → bit/s) replaces interfaces' own speed when rates are checked.
+    Values outside their type's range are left out of the samples and listed in ``invalid``.
     """
     started, at = time.perf_counter(), time.time()
     try:
         prof = profile(target.profile)
         raw = await read_raw(client, target, prof)
         samples = decode(prof, target.name, raw, at, rates=tracker, capacity_bps=capacity_bps)
-    except SnmpTimeout as exc:
-        return PollOutcome(target, at, time.perf_counter() - started, error=str(exc), error_kind="timeout")
-    except SnmpAuthError as exc:
-        return PollOutcome(target, at, time.perf_counter() - started, error=str(exc), error_kind="auth")
-    except SnmpError as exc:
-        return PollOutcome(target, at, time.perf_counter() - started, error=str(exc), error_kind="snmp")
-    except ProfileError as exc:
-        return PollOutcome(target, at, time.perf_counter() - started, error=str(exc), error_kind="profile")
-    except Exception as exc:  # one device's unforeseen failure must never cost the others their outcomes
-        log.exception("%s: poll failed unexpectedly", target.name)
-        return PollOutcome(target, at, time.perf_counter() - started, error=f"internal error: {exc.__class__.__name__}",
-                           error_kind="internal")
+    except Exception as exc:  # one device's failure must never cost the others their outcomes
+        kind = next((name for error, name in ERROR_KINDS if isinstance(exc, error)), "internal")
+        if kind == "internal":
+            log.exception("%s: poll failed unexpectedly", target.name)
+        message = str(exc) if kind != "internal" else f"internal error: {exc.__class__.__name__}"
+        return PollOutcome(target, at, time.perf_counter() - started, error=message, error_kind=kind)
     duration = time.perf_counter() - started
-    samples.append(Sample("poll", (("device", target.name),), {"duration_s": round(duration, 4), "ok": True}, int(at)))
-    return PollOutcome(target, at, duration, samples)
+    samples.append(Sample("poll", (("device", target.name),),
+                          {"duration_s": round(duration, 4), "ok": True, "invalid_readings": len(samples.invalid)},
+                          int(at)))
+    return PollOutcome(target, at, duration, list(samples), invalid=samples.invalid)
+
+
+ERROR_KINDS: tuple[tuple[type[Exception], str], ...] = (
+    (SnmpDeadlineError, "deadline"), (SnmpLimitError, "limit"), (SnmpMalformedResponse, "malformed"),
+    (SnmpTimeout, "timeout"), (SnmpAuthError, "auth"), (SnmpError, "snmp"), (ProfileError, "profile"),
+)
+"""A poll's error kind by exception type, the most specific first."""

@@ -362,7 +362,7 @@ class Profile(StrictModel):
                 raise ValueError(f"uptime: {self.uptime!r} is not a readable TimeTicks scalar of this profile")
         return self
 
-    def schema(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    def series_schema(self) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
         """What this profile writes: measurement → (tag names, field names), rate fields and flags included."""
         out: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         for plan in [*self._ix.scalar_plans, *self._ix.plans]:

@@ -42,13 +42,13 @@ from collectors.snmp.ber import (
 try:  # DES and CFB live among the "decrepit" primitives in recent cryptography releases
     from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 except ImportError:  # pragma: no cover - older cryptography
-    TripleDES = algorithms.TripleDES  # type: ignore[attr-defined,misc]
+    TripleDES = algorithms.TripleDES  # type: ignore[misc]
 try:
     from cryptography.hazmat.decrepit.ciphers.modes import CFB
 except ImportError:  # pragma: no cover - older cryptography
     CFB = modes.CFB  # type: ignore[misc]
 
-_HASH: dict[str, tuple[Callable[..., Any], int]] = {
+_HASH: dict[str, tuple[Callable[..., hashlib._Hash], int]] = {
     "MD5": (hashlib.md5, 12),
     "SHA": (hashlib.sha1, 12),
     "SHA224": (hashlib.sha224, 16),

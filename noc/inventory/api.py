@@ -7,7 +7,7 @@ and FastAPI must see their annotations as objects, not strings.
 from datetime import datetime
 from typing import Annotated, Any, Optional, cast
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, create_model
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from noc.inventory.kinds import CONTRACT, CPE, CREDENTIAL, DEVICE, PACKAGE, SEGM
 from noc.inventory.service import (
     CREDENTIALS_PURPOSE,
     InventoryWriter,
+    credential_warning,
     get_by_id,
     list_query,
     page,
@@ -96,6 +97,17 @@ def patch_model(kind: Kind) -> type[BaseModel]:
     )
 
 
+WARNING_HEADER = "X-Noc-Warning"
+"""Carries a warning about what was stored (e.g. an SNMPv3 user that protects nothing)."""
+
+
+def warn(response: Response, obj: Any) -> None:
+    """Set the warning header when ``obj`` deserves one."""
+    warning = credential_warning(obj)
+    if warning:
+        response.headers[WARNING_HEADER] = warning
+
+
 def kind_router(
     kind: Kind, filters: type[Paging], readers: frozenset[Role], writers: frozenset[Role]
 ) -> APIRouter:
@@ -142,10 +154,11 @@ def kind_router(
     @router.post("", response_model=out_model, status_code=201, summary=f"Create a {noun}")
     def create_item(
         body: create_body, rt: RuntimeDep, s: SessionDep,  # type: ignore[valid-type]
-        who: Writer, reason: ReasonHeader = "",
+        who: Writer, response: Response, reason: ReasonHeader = "",
     ) -> dict[str, Any]:
         writer = InventoryWriter(s, who.actor, rt.secret_box(CREDENTIALS_PURPOSE), rt.events, reason=reason)
         obj, status = writer.upsert(kind, body)
+        warn(response, obj)
         if status != "created":
             s.rollback()
             raise ApiError(409, "exists", f"that {noun} exists already (id {obj.id}); update it with PATCH",  # type: ignore[attr-defined]
@@ -156,10 +169,11 @@ def kind_router(
     @router.patch("/{item_id}", response_model=out_model, summary=f"Update a {noun}")
     def update_item(
         item_id: int, body: patch, rt: RuntimeDep, s: SessionDep,  # type: ignore[valid-type]
-        who: Writer, reason: ReasonHeader = "",
+        who: Writer, response: Response, reason: ReasonHeader = "",
     ) -> dict[str, Any]:
         writer = InventoryWriter(s, who.actor, rt.secret_box(CREDENTIALS_PURPOSE), rt.events, reason=reason)
         obj = writer.patch(kind, get_by_id(s, kind, item_id), cast(BaseModel, body).model_dump(exclude_unset=True))
+        warn(response, obj)
         s.commit()
         return to_output(s, kind, obj)
     return router

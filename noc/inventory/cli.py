@@ -38,6 +38,8 @@ def import_file(
                 report = rejected.report
     for error in report.errors:
         err.print(str(error), highlight=False, soft_wrap=True, markup=False)
+    for warning in report.warnings:
+        err.print(f"warning: {warning}", highlight=False, soft_wrap=True, markup=False)
     summary = "; ".join(f"{kind}: " + ", ".join(f"{n} {status}" for status, n in sorted(c.items()))
                         for kind, c in report.counts.items()) or "no rows"
     if report.errors:

@@ -11,8 +11,6 @@ DeviceKind = Literal["router", "cmts", "olt", "switch"]
 Direction = Literal["down", "up"]
 Counter = Literal["in", "out"]
 CredentialVersion = Literal["v2c", "v3"]
-AuthProto = Literal["MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512"]
-PrivProto = Literal["DES", "AES", "AES192", "AES256"]
 
 LANGUAGES: tuple[str, ...] = get_args(Language)
 NOTICE_CATEGORIES: tuple[str, ...] = get_args(NoticeCategory)

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from noc.core.errors import InvalidInput, NocError, field_errors
 from noc.inventory.kinds import KINDS, SEGMENT, Kind
 from noc.inventory.schemas import InventoryInput, SegmentIn
-from noc.inventory.service import InventoryWriter
+from noc.inventory.service import InventoryWriter, credential_warning
 
 
 class ImportFormatError(InvalidInput):
@@ -53,6 +53,8 @@ class ImportReport:
 
     counts: dict[str, Counter[str]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """What was accepted but deserves a look (an SNMPv3 user that protects nothing)."""
 
     def count(self, kind: Kind, status: str) -> None:
         """Count one row of ``kind`` as ``status`` (created, updated, unchanged)."""
@@ -177,11 +179,13 @@ def apply(rows: list[Row], writer: InventoryWriter, report: ImportReport) -> Non
     for row in _parents_first(ordered):
         assert row.data is not None
         try:
-            _, status = writer.upsert(row.kind, row.data)
+            obj, status = writer.upsert(row.kind, row.data)
         except NocError as exc:
             report.errors.append(RowError(row.where, exc.field, exc.message))
             continue
         report.count(row.kind, status)
+        if warning := credential_warning(obj):
+            report.warnings.append(f"{row.where}: {warning}")
 
 
 def _parents_first(rows: list[Row]) -> list[Row]:

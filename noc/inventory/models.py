@@ -131,6 +131,10 @@ class Device(Timestamps, Base):
     profile: Mapped[str] = mapped_column(String(64), default="if-mib")
     credential_id: Mapped[int | None] = mapped_column(ForeignKey("snmp_credentials.id"))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    max_rows: Mapped[int | None] = mapped_column(Integer)
+    """Overrides the profile's row cap of every table walk of this device (None: the profile's)."""
+    poll_deadline_s: Mapped[float | None] = mapped_column(Float)
+    """Overrides the profile's poll deadline of this device (None: the profile's)."""
 
 
 class Segment(Timestamps, Base):

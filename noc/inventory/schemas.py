@@ -13,6 +13,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
@@ -22,16 +23,15 @@ from pydantic import (
     model_validator,
 )
 
+from collectors.snmp.auth import AuthProto, PrivProto, normalise_auth_protocol, normalise_priv_protocol
 from noc.inventory.enums import (
     DEFAULT_COUNTER,
-    AuthProto,
     Counter,
     CredentialVersion,
     DeviceKind,
     Direction,
     Language,
     NoticeCategory,
-    PrivProto,
     SegmentKind,
 )
 
@@ -83,9 +83,11 @@ class CredentialIn(InventoryInput):
     version: CredentialVersion
     community: SecretStr | None = None
     v3_user: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
-    auth_proto: AuthProto | None = None
+    auth_proto: Annotated[AuthProto | None, BeforeValidator(normalise_auth_protocol)] = Field(
+        None, description="MD5, SHA, SHA224, SHA256, SHA384 or SHA512, as operators write them (sha-256, SHA1...).")
     auth_key: SecretStr | None = None
-    priv_proto: PrivProto | None = None
+    priv_proto: Annotated[PrivProto | None, BeforeValidator(normalise_priv_protocol)] = Field(
+        None, description="DES, AES, AES192, AES256 (net-snmp's key extension) or AES192C, AES256C (Cisco's).")
     priv_key: SecretStr | None = None
 
     @model_validator(mode="after")
@@ -106,9 +108,18 @@ class CredentialIn(InventoryInput):
                 raise ValueError(f"{key}: must be at least 8 characters (RFC 3414)")
             if secret is not None and getattr(self, proto) is None:
                 raise ValueError(f"{proto}: required when {key} is given")
-        if self.auth_key is None:
-            raise ValueError("auth_key: required for v3 (noAuthNoPriv is not accepted)")
+            if secret is None and getattr(self, proto) is not None:
+                raise ValueError(f"{key}: required when {proto} is given")
+        if self.priv_key is not None and self.auth_key is None:
+            raise ValueError("auth_key: privacy needs authentication (authPriv)")
         return self
+
+    @property
+    def security_level(self) -> str:
+        """``v2c``, or the v3 user's level: ``noAuthNoPriv`` (nothing protected), ``authNoPriv`` or ``authPriv``."""
+        if self.version == "v2c":
+            return "v2c"
+        return "authPriv" if self.priv_key else "authNoPriv" if self.auth_key else "noAuthNoPriv"
 
     def secrets(self) -> dict[str, str]:
         """The secret values, for sealing."""
@@ -208,6 +219,10 @@ class DeviceIn(InventoryInput):
     profile: Name = "if-mib"
     credential: Name | None = None
     enabled: bool = True
+    max_rows: Annotated[int, Field(ge=1, le=1_000_000, description="Row cap of every table walk of this device "
+                                   "(default: the profile's max_rows per table).")] | None = None
+    poll_deadline_s: Annotated[float, Field(gt=0, le=3600, description="Seconds one poll of this device may take "
+                                            "(default: the profile's poll_deadline_s).")] | None = None
 
     @field_validator("address")
     @classmethod

@@ -179,6 +179,16 @@ class InventoryWriter:
         return ["members"]
 
 
+NOTHING_PROTECTED = "SNMPv3 noAuthNoPriv: nothing is protected (no authentication, no privacy)"
+
+
+def credential_warning(obj: Base) -> str | None:
+    """The warning a stored credential deserves (a v3 user without authentication), or None."""
+    if isinstance(obj, Credential) and obj.version == "v3" and obj.auth_proto is None:
+        return f"credential {obj.name}: {NOTHING_PROTECTED}"
+    return None
+
+
 def to_input(session: Session, kind: Kind, obj: Base, box: SecretBox | None = None) -> dict[str, Any]:
     """``obj`` in its input shape (references by natural key); secrets only when ``box`` is given."""
     out: dict[str, Any] = {}

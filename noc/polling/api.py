@@ -32,6 +32,8 @@ class PollStatusOut(BaseModel):
     error: str
     consecutive_failures: int
     last_ok_at: datetime | None
+    invalid_readings: int
+    invalid_detail: str
 
 
 class PollStatusFilter(Paging):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 import typer
@@ -13,10 +14,15 @@ def poll_device(
     ctx: typer.Context,
     device: Annotated[str, typer.Argument(help="Inventory device name, CPE serial or MAC, or host[:port].")],
     community: Annotated[str | None, typer.Option(envvar="NOC_POLL_COMMUNITY", help="v2c community.")] = None,
-    v3_user: Annotated[str | None, typer.Option(help="SNMPv3 user (authPriv with the keys below).")] = None,
-    auth_proto: Annotated[str, typer.Option(help="MD5, SHA, SHA224, SHA256, SHA384, SHA512.")] = "SHA",
+    v3_user: Annotated[str | None, typer.Option(
+        help="SNMPv3 user: authPriv with both keys below, authNoPriv with the auth key, noAuthNoPriv with none.")
+    ] = None,
+    auth_proto: Annotated[str, typer.Option(
+        help="MD5, SHA, SHA224, SHA256, SHA384, SHA512 (also written sha-256, SHA1, ...).")] = "SHA",
     auth_key: Annotated[str | None, typer.Option(envvar="NOC_POLL_AUTH_KEY", help="v3 authentication key.")] = None,
-    priv_proto: Annotated[str, typer.Option(help="DES, AES, AES192, AES256.")] = "AES",
+    priv_proto: Annotated[str, typer.Option(
+        help="DES, AES, AES192, AES256 (net-snmp's key extension), AES192C, AES256C (Cisco's); also AES-128...")
+    ] = "AES",
     priv_key: Annotated[str | None, typer.Option(envvar="NOC_POLL_PRIV_KEY", help="v3 privacy key.")] = None,
     profile: Annotated[str | None, typer.Option(help="Device profile (default: the inventory's, or if-mib).")] = None,
     rate_interval: Annotated[float, typer.Option(help="Poll twice this many seconds apart to show rates.")] = 0,
@@ -32,20 +38,29 @@ def poll_device(
     import asyncio
     import dataclasses
 
-    from collectors.snmp.auth import V3, Credentials, V2c
+    from collectors.snmp.auth import V3, Credentials, V2c, normalise_auth_protocol, normalise_priv_protocol
     from noc.polling.oneshot import FORMATS, adhoc_target, poll_with_rates, render
 
     if output not in FORMATS:
         fail(f"--format: choose one of {', '.join(FORMATS)}")
     settings = settings_from(ctx)
+    if settings.log_level.upper() != "DEBUG":  # the one-line error below names what the poller would log
+        logging.getLogger("collectors").setLevel(logging.ERROR)
     with reported_errors(settings):
         creds: Credentials | None = None
         if community:
             creds = V2c(community)
         elif v3_user:
-            if not auth_key:
-                raise CliError("--auth-key is needed with --v3-user")
-            creds = V3(v3_user, auth_proto, auth_key, priv_proto if priv_key else None, priv_key)  # type: ignore[arg-type]
+            try:
+                auth, priv = normalise_auth_protocol(auth_proto), normalise_priv_protocol(priv_proto)
+            except ValueError as exc:
+                raise CliError(f"--auth-proto / --priv-proto: {exc}") from None
+            if priv_key and not auth_key:
+                raise CliError("--priv-key needs --auth-key (privacy needs authentication)")
+            creds = V3(v3_user, auth if auth_key else None, auth_key, priv if priv_key else None, priv_key)
+            if creds.level == "noAuthNoPriv":
+                typer.echo("warning: SNMPv3 noAuthNoPriv: nothing is protected (no authentication, no privacy)",
+                           err=True)
         file = sqlite_file(settings.resolved_database_url())
         found = None
         if file is None or file.exists():  # never create a database just to look a name up
@@ -78,6 +93,10 @@ def poll_device(
     render(out, outcome, output)
     if output == "table":
         out.print(f"polled {outcome.target.target.address} in {outcome.duration_s * 1000:.0f} ms")
+    if outcome.invalid:
+        named = "; ".join(f"{r.object}{f' row {r.index}' if r.index else ''}: {r.reason}" for r in outcome.invalid[:5])
+        more = f" (and {len(outcome.invalid) - 5} more)" if len(outcome.invalid) > 5 else ""
+        fail(f"{outcome.target.target.address}: {len(outcome.invalid)} invalid reading(s), left out: {named}{more}")
 
 
 def register(app: typer.Typer) -> None:

@@ -27,6 +27,10 @@ class PollStatus(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_ok_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invalid_readings: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    """Objects the newest poll answered outside their type's range (left out of its samples)."""
+    invalid_detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Which objects and rows, and why (the first few)."""
 
 
 class CpeHealth(Base):

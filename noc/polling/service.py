@@ -266,7 +266,15 @@ def _status_row(outcome: PollOutcome) -> dict[str, Any]:
     ok = outcome.ok
     return {"target_kind": outcome.target.kind, "target_id": outcome.target.id, "at": at, "ok": ok,
             "error": outcome.error, "duration_s": round(outcome.duration_s, 4),
-            "consecutive_failures": 0 if ok else 1, "last_ok_at": at if ok else None}
+            "consecutive_failures": 0 if ok else 1, "last_ok_at": at if ok else None,
+            "invalid_readings": len(outcome.invalid), "invalid_detail": invalid_detail(outcome)}
+
+
+def invalid_detail(outcome: PollOutcome, most: int = 10) -> str:
+    """The first ``most`` invalid readings of a poll in one line: ``object row: reason; ...``."""
+    named = [f"{r.object}{f' row {r.index}' if r.index else ''}: {r.reason}" for r in outcome.invalid[:most]]
+    extra = len(outcome.invalid) - most
+    return "; ".join(named) + (f"; and {extra} more" if extra > 0 else "")
 
 
 def _upsert_status(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -276,6 +284,7 @@ def _upsert_status(session: Session, rows: list[dict[str, Any]]) -> None:
     new = stmt.excluded
     stmt = stmt.on_conflict_do_update(index_elements=["target_kind", "target_id"], set_={
         "at": new.at, "ok": new.ok, "error": new.error, "duration_s": new.duration_s,
+        "invalid_readings": new.invalid_readings, "invalid_detail": new.invalid_detail,
         "consecutive_failures": case((new.ok, 0), else_=func.coalesce(table.c.consecutive_failures, 0) + 1),
         "last_ok_at": case((new.ok, new.at), else_=table.c.last_ok_at)})
     _execute_many(session, stmt, rows)

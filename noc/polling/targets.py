@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from collectors.snmp.auth import V3, Credentials, Target, V2c
 from collectors.snmp.device_poll import PollTarget
+from collectors.snmp.profiles import PollLimits
 from noc.core.crypto import SecretBox
 from noc.core.errors import InvalidInput
 from noc.inventory.models import Cpe, Credential, Device, Segment, SegmentMember
@@ -19,9 +20,16 @@ def credentials_of(credential: Credential, box: SecretBox) -> Credentials:
     secrets = box.open(credential.sealed)
     if credential.version == "v2c":
         return V2c(secrets["community"])
-    return V3(user=credential.v3_user or "", auth_proto=credential.auth_proto or "SHA",  # type: ignore[arg-type]
-              auth_key=secrets["auth_key"], priv_proto=credential.priv_proto,  # type: ignore[arg-type]
+    return V3(user=credential.v3_user or "", auth_proto=credential.auth_proto,  # type: ignore[arg-type]
+              auth_key=secrets.get("auth_key"), priv_proto=credential.priv_proto,  # type: ignore[arg-type]
               priv_key=secrets.get("priv_key"))
+
+
+def limits_of(device: Device) -> PollLimits | None:
+    """A device's overrides of its profile's row cap and poll deadline (None when it has none)."""
+    if device.max_rows is None and device.poll_deadline_s is None:
+        return None
+    return PollLimits(max_rows=device.max_rows, poll_deadline_s=device.poll_deadline_s)
 
 
 def _load_credentials(session: Session, box: SecretBox) -> dict[int, Credentials]:
@@ -41,7 +49,7 @@ def segment_devices(session: Session, box: SecretBox, *, timeout: float, retries
     query = select(Device).where(Device.enabled.is_(True), Device.id.in_(select(SegmentMember.device_id)))
     return [
         PollTarget("device", d.id, d.name, d.profile,
-                   Target(d.address, d.port, _credentials(creds, d.credential_id), timeout, retries))
+                   Target(d.address, d.port, _credentials(creds, d.credential_id), timeout, retries), limits_of(d))
         for d in session.scalars(query.order_by(Device.id)) if d.id % shard[1] == shard[0]
     ]
 
@@ -137,4 +145,5 @@ def inventory_target(session: Session, box: SecretBox | None, name: str, timeout
         credentials = credentials_of(credential, box)
     label = device.name if device else cpe.serial  # type: ignore[union-attr]
     return PollTarget("device" if device else "cpe", row.id, label, row.profile,
-                      Target(row.address, row.port, credentials, timeout, retries))
+                      Target(row.address, row.port, credentials, timeout, retries),
+                      limits_of(device) if device else None)

@@ -17,6 +17,7 @@ from collectors.snmp.ber import (
     Pdu,
     decode_community_message,
     decode_oid_arcs,
+    encode_integer,
     encode_length,
     encode_pdu,
     read_header,
@@ -163,3 +164,46 @@ def mac_span(message: bytes) -> tuple[int, int]:
     pos = read_int(message, read_int(message, pos)[1])[1]  # boots, time
     pos = read_octets(message, pos)[1]  # user name
     return read_header(message, pos, 0x04)
+
+
+SYS_UPTIME, SYS_DESCR = (1, 3, 6, 1, 2, 1, 1, 3, 0), (1, 3, 6, 1, 2, 1, 1, 1, 0)
+IF_TYPE = (1, 3, 6, 1, 2, 1, 2, 2, 1, 3)
+HC_IN, HC_OUT = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6), (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 10)
+
+BAD_VALUES = {
+    2: b"\x46\x09\x01" + b"\x00" * 8,  # Counter64 of 2**64
+    3: b"\x41\x05\x01\x00\x00\x00\x00",  # Counter32 of 2**32
+    4: encode_integer(-1000),  # INTEGER where the profile expects a Counter64
+}
+"""ifHCInOctets of rows 2-4 as a broken agent sent them; row 1 is fine."""
+
+
+def hostile_interfaces() -> dict[tuple[int, ...], bytes]:
+    """ifTable/ifXTable of 4 rows whose ifHCInOctets of rows 2-4 are out of range, and a negative sysUpTime."""
+    objects = {SYS_UPTIME: encode_integer(-5), SYS_DESCR: b"\x04\x07hostile"}  # sysUpTime as INTEGER -5
+    for row in range(1, 5):
+        objects[(*IF_TYPE, row)] = encode_integer(6)
+        objects[(*HC_IN, row)] = BAD_VALUES.get(row, b"\x46\x02\x03\xe8")  # valid: Counter64 1000
+        objects[(*HC_OUT, row)] = b"\x46\x01\x05"
+    return objects
+
+
+def endless_columns(columns: Iterable[Arcs], community: str = "hostile-Qm4-community") -> ScriptedAgent:
+    """An agent whose tables never end: a GETBULK on any of ``columns`` gets ever higher rows of that column;
+    anything else gets endOfMibView."""
+    known = sorted(columns, key=len, reverse=True)
+
+    def answer(data: bytes) -> list[bytes]:
+        pdu = v2c_request(data)
+        asked = decode_oid_arcs(pdu.varbinds[0][0])
+        column = next((c for c in known if asked[: len(c)] == c), None)
+        if column is None or pdu.tag == GET:
+            silent = NO_SUCH_OBJECT if pdu.tag == GET else END_OF_MIB_VIEW
+            names = [oid_tlv(decode_oid_arcs(name)) for name, _ in pdu.varbinds]
+            return [v2c_response(community, pdu.request_id, [varbind(name, silent) for name in names])]
+        last = asked[len(column)] if len(asked) > len(column) else 0
+        rows = range(last + 1, last + 1 + max(1, pdu.error_index))
+        return [v2c_response(community, pdu.request_id, [varbind(oid_tlv((*column, n)), b"\x41\x01\x01")
+                                                         for n in rows])]
+
+    return ScriptedAgent(answer)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from collectors.snmp.ber import decode_oid_arcs, encode_integer
+from collectors.snmp.ber import decode_oid_arcs
 from collectors.snmp.client import (
     SnmpClient,
     SnmpDeadlineError,
@@ -22,8 +22,11 @@ from collectors.snmp.counters import RateTracker
 from collectors.snmp.profiles import Profile, Samples, decode, load_profile
 from collectors.snmp.values import Invalid, Value
 from tests.support.hostile import (
+    BAD_VALUES,
     END_OF_MIB_VIEW,
+    HC_IN,
     ScriptedAgent,
+    hostile_interfaces,
     mib_answer,
     oid_tlv,
     subid,
@@ -36,27 +39,6 @@ from tests.support.snmpd import Agent
 from .conftest import run, with_client
 
 IF_MIB = load_profile("if-mib")
-SYS_UPTIME, SYS_DESCR = (1, 3, 6, 1, 2, 1, 1, 3, 0), (1, 3, 6, 1, 2, 1, 1, 1, 0)
-IF_TYPE = (1, 3, 6, 1, 2, 1, 2, 2, 1, 3)
-HC_IN, HC_OUT = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 6), (1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 10)
-
-BAD_VALUES = {
-    2: b"\x46\x09\x01" + b"\x00" * 8,  # Counter64 of 2**64
-    3: b"\x41\x05\x01\x00\x00\x00\x00",  # Counter32 of 2**32
-    4: encode_integer(-1000),  # INTEGER where the profile expects a Counter64
-}
-"""ifHCInOctets of rows 2-4 as a broken agent sent them; row 1 is fine."""
-
-
-def hostile_interfaces() -> dict[tuple[int, ...], bytes]:
-    objects = {SYS_UPTIME: encode_integer(-5), SYS_DESCR: b"\x04\x07hostile"}  # sysUpTime as INTEGER -5
-    for row in range(1, 5):
-        objects[(*IF_TYPE, row)] = encode_integer(6)
-        objects[(*HC_IN, row)] = BAD_VALUES.get(row, b"\x46\x02\x03\xe8")  # valid: Counter64 1000
-        objects[(*HC_OUT, row)] = b"\x46\x01\x05"
-    return objects
-
-
 async def poll(client: SnmpClient, agent: Agent | ScriptedAgent, profile: Profile, tracker: RateTracker) -> Samples:
     """What a poller does with a profile: GET the scalars, walk every column, decode with rates."""
     target = agent.target(timeout=1, retries=1)
