@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Event
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from sqlalchemy.orm import lazyload
 
 from noc.core.capability import Runtime
 from noc.core.db import Database, utcnow
@@ -118,15 +119,18 @@ class NoticeComposer:
         name, address = parseaddr(self.mail_from)
         self.sender = formataddr((name, address or self.mail_from), charset=UTF8)
         self._rendered: dict[tuple[int, str], Rendered] = {}
+        self._notices: dict[int, Notice] = {}
 
     def __call__(self, message: OutboxMessage) -> Message:
         """The mail of ``message``; raises :class:`Withdrawn` when it should no longer go out."""
         data = message.data
         with self.db.read_session() as s:
-            notice = s.get(Notice, data["notice"])
+            notice = self._notices.get(data["notice"]) or s.get(Notice, data["notice"])
             if notice is None:
                 raise Withdrawn("the notice was deleted")
-            window = s.get(MaintenanceWindow, notice.window_id)
+            self._notices[notice.id] = notice  # a notice never changes; its window does
+            window = s.get(MaintenanceWindow, notice.window_id, options=[lazyload(MaintenanceWindow.segments)],
+                           populate_existing=True)
             contact = s.execute(contacts([data["subscriber"]], notice.category)).one_or_none()
         reason = stale_reason(notice, window, utcnow())
         if reason is not None:
@@ -175,6 +179,7 @@ class NoticeComposer:
                             env.get_template("notice.html.j2").render(subject=subject, **context), event, published)
         if len(self._rendered) >= RENDERED_KEPT:
             self._rendered.clear()
+            self._notices.clear()
         self._rendered[(notice.id, lang)] = rendered
         return rendered
 

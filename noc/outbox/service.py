@@ -47,6 +47,9 @@ class Withdrawn(Exception):
         self.reason = reason
 
 
+Outcome = tuple[OutboxMessage, dict[str, Any]]
+"""A message just tried and the column values recording how it went."""
+
 Sender = Callable[[OutboxMessage], None]
 """Delivers one message; returns on success, raises :class:`SendError` on failure or :class:`Withdrawn`."""
 
@@ -166,9 +169,10 @@ class Dispatcher:
     that dies mid-send leaves the claim to expire, after which the message is due again (at-least-once),
     so ``lease_s`` must exceed the longest send. Messages of channels without a sender here are left alone.
 
-    Each message is claimed just before it is sent and its outcome recorded before the next one is claimed, so a
-    dispatcher killed at any point leaves at most one message sent but not recorded (it is sent again when the
-    claim expires). A run stops claiming after ``max_run_s`` seconds, if given.
+    Each message is claimed just before it is sent, and its outcome is recorded in the transaction that claims the
+    next one (or at the end of the run), before anything else is sent: a dispatcher killed at any point leaves at
+    most one message sent but not recorded, which is sent again when its claim expires. A run stops claiming after
+    ``max_run_s`` seconds, if given.
     """
 
     def __init__(self, db: Database, senders: Mapping[str, Sender], *, max_attempts: int = 8,
@@ -200,19 +204,30 @@ class Dispatcher:
                 .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
                 .limit(self.batch)
             ).all()
-        for message_id, seen_at in due:
-            if stop_at is not None and time.monotonic() >= stop_at:
-                break
-            message = self._claim(message_id, seen_at, clock())
-            if message is not None:
-                self._deliver(message, clock, report)
+        outcome: Outcome | None = None
+        try:
+            for message_id, seen_at in due:
+                if stop_at is not None and time.monotonic() >= stop_at:
+                    break
+                message = self._claim(message_id, seen_at, clock(), outcome)
+                outcome = None
+                if message is not None:
+                    outcome = self._deliver(message, clock, report)
+        finally:
+            if outcome is not None:
+                with self.db.session() as s:
+                    self._record(s, *outcome)
         if report != DispatchReport():
             log.info("outbox %s: %d sent, %d to retry, %d dead, %d withdrawn", "/".join(self.senders), report.sent,
                      report.retried, report.dead, report.withdrawn)
         return report
 
-    def _claim(self, message_id: int, seen_at: datetime, now: datetime) -> OutboxMessage | None:
+    def _claim(self, message_id: int, seen_at: datetime, now: datetime,
+               previous: Outcome | None) -> OutboxMessage | None:
+        """Record the previous message's outcome, then claim this one (one transaction)."""
         with self.db.session() as s:
+            if previous is not None:
+                self._record(s, *previous)
             return s.scalars(
                 update(OutboxMessage)
                 .where(OutboxMessage.id == message_id, OutboxMessage.state == "pending",
@@ -221,37 +236,35 @@ class Dispatcher:
                 .returning(OutboxMessage)
             ).one_or_none()
 
-    def _deliver(self, message: OutboxMessage, clock: Callable[[], datetime], report: DispatchReport) -> None:
+    def _deliver(self, message: OutboxMessage, clock: Callable[[], datetime], report: DispatchReport) -> Outcome:
+        """Send ``message``; returns how it went, to be recorded."""
         where = safe_destination(message.destination)
         try:
             self.senders[message.channel](message)
         except Withdrawn as exc:
-            self._finish(message, state="withdrawn", last_error=exc.reason[:MAX_ERROR_CHARS])
             report.withdrawn += 1
             log.debug("outbox %d withdrawn: %s to %s: %s", message.id, message.channel, where, exc.reason)
-            return
+            return message, {"state": "withdrawn", "last_error": exc.reason[:MAX_ERROR_CHARS]}
         except SendError as exc:
             error = exc
         except Exception as exc:  # a sender bug must not stop the other messages
             log.error("outbox %d: %s sender failed unexpectedly", message.id, message.channel, exc_info=True)
             error = SendError(True, f"unexpected {type(exc).__name__}")
         else:
-            self._finish(message, state="sent", sent_at=clock(), last_error=None)
             report.sent += 1
             log.debug("outbox %d sent: %s to %s (attempt %d)", message.id, message.channel, where, message.attempts)
-            return
+            return message, {"state": "sent", "sent_at": clock(), "last_error": None}
         text = error.message.replace(message.destination, where)[:MAX_ERROR_CHARS]
         if not error.retryable or message.attempts >= self.max_attempts:
-            self._finish(message, state="dead", last_error=text)
             report.dead += 1
             log.error("outbox %d dead after %d attempt(s): %s to %s: %s", message.id, message.attempts,
                       message.channel, where, text)
-            return
+            return message, {"state": "dead", "last_error": text}
         delay = self.backoff_s(message.attempts, error.retry_after)
-        self._finish(message, next_attempt_at=clock() + timedelta(seconds=delay), last_error=text)
         report.retried += 1
         log.warning("outbox %d attempt %d failed: %s to %s: %s; next try in %.0f s", message.id,
                     message.attempts, message.channel, where, text, delay)
+        return message, {"next_attempt_at": clock() + timedelta(seconds=delay), "last_error": text}
 
     def backoff_s(self, attempts: int, retry_after: float | None = None) -> float:
         """Seconds to wait after ``attempts`` failures: doubling from the base, jittered to 50–100 %, capped."""
@@ -259,17 +272,17 @@ class Dispatcher:
         delay *= 0.5 + self._random.random() / 2
         return float(min(self.max_backoff_s, max(delay, retry_after or 0.0)))
 
-    def _finish(self, message: OutboxMessage, **values: Any) -> None:
+    @staticmethod
+    def _record(session: Session, message: OutboxMessage, values: dict[str, Any]) -> None:
         # A failure is recorded only while our claim holds (if it expired and another dispatcher took the
         # message over, that one's outcome counts); a success always: the receiver has the message.
         if values.get("state") == "sent":
             guard = OutboxMessage.state != "sent"
         else:
             guard = and_(OutboxMessage.state == "pending", OutboxMessage.next_attempt_at == message.next_attempt_at)
-        with self.db.session() as s:
-            s.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message.id, guard)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id, guard)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )

@@ -170,4 +170,5 @@ def test_worker_refuses_an_unknown_job_naming_the_option_and_the_jobs(migrated: 
     done = noc(migrated, "worker", "--job", "maintenance.notices", "--job", "no.such.job")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     line = done.stderr.strip().splitlines()[-1]  # after the worker's log lines
-    assert line.startswith("error: --job: no job no.such.job") and "maintenance.notices" in line and "outbox.dispatch" in line
+    assert line.startswith("error: --job: no job no.such.job")
+    assert "maintenance.notices" in line and "outbox.dispatch" in line
