@@ -17,7 +17,8 @@ from noc.outbox.service import Dispatcher
 log = logging.getLogger("noc.maintenance")
 
 MAIL_ATTEMPTS = 12
-"""Tries of one mail: with the backoff below about 4-8 hours of temporary refusals (greylisting, a full queue)."""
+"""Tries of one mail: with the backoff below they span about 3-6 hours of temporary refusals (greylisting, a full
+queue)."""
 MAIL_BACKOFF_S = 60.0
 LEASE_TIMEOUTS = 7
 """A mail's claim lasts this many SMTP timeouts (connect, STARTTLS, login, MAIL, RCPT, DATA and its end, each

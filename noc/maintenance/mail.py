@@ -129,8 +129,7 @@ class NoticeComposer:
             if notice is None:
                 raise Withdrawn("the notice was deleted")
             self._notices[notice.id] = notice  # a notice never changes; its window does
-            window = s.get(MaintenanceWindow, notice.window_id, options=[lazyload(MaintenanceWindow.segments)],
-                           populate_existing=True)
+            window = s.get(MaintenanceWindow, notice.window_id, options=[lazyload(MaintenanceWindow.segments)])
             contact = s.execute(contacts([data["subscriber"]], notice.category)).one_or_none()
         reason = stale_reason(notice, window, utcnow())
         if reason is not None:
