@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import threading
 from datetime import date
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from noc.inventory.service import counts_by_segment, opt_out, subscribers_on, su
 from noc.maintenance.optout import make_token, read_token
 from tests.foundation.helpers import SMALL_INVENTORY
 from tests.foundation.test_inventory import writer
+from tests.support.threads import together
 
 LINK = Actor("subscriber:S-1", "subscriber")
 
@@ -71,22 +71,12 @@ def test_an_opt_out_is_written_once_audited_also_when_two_arrive_together(db: Da
     load(db)
     with db.session() as s:
         subscriber_id = int(s.scalar(sa.select(Subscriber.id).where(Subscriber.number == "S-1")))  # type: ignore[arg-type]
-    barrier, results, errors = threading.Barrier(2), [], []
 
-    def click() -> None:
-        try:
-            barrier.wait()
-            with db.session() as s:
-                results.append(opt_out(s, subscriber_id, "network_issues", LINK, via="optout-link"))
-        except Exception as exc:  # collected and asserted below
-            errors.append(exc)
+    def click(_: int) -> bool:
+        with db.session() as s:
+            return opt_out(s, subscriber_id, "network_issues", LINK, via="optout-link")
 
-    threads = [threading.Thread(target=click) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == [] and sorted(results) == [False, True]
+    assert sorted(together(click, 2)) == [False, True]
     with db.session() as s:
         assert [o.category for o in s.get(Subscriber, subscriber_id).opt_outs] == ["network_issues"]  # type: ignore[union-attr]
         entries = s.scalars(sa.select(AuditEntry).where(AuditEntry.actor == LINK.name)).all()

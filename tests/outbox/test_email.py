@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -30,6 +29,7 @@ from noc.outbox.service import (
 )
 from tests.conftest import free_port
 from tests.support.smtp import MailServer, mail_server
+from tests.support.threads import together
 
 PASSWORD = "smtp-pa55-Zq8p3LmN"
 
@@ -87,20 +87,9 @@ def test_enqueue_select_skips_keys_already_queued_and_counts_per_topic(db: Datab
 
 
 def test_concurrent_bulk_enqueues_keep_one_row_per_key(db: Database) -> None:
-    errors: list[BaseException] = []
-
-    def run(start: int) -> None:
-        try:
-            queue(db, 500, start=start)
-        except BaseException as exc:  # collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(start,)) for start in (0, 250, 100)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    starts = (0, 250, 100)
+    added = together(lambda i: queue(db, 500, start=starts[i]), len(starts))
+    assert sum(added) == 750
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 750
 
