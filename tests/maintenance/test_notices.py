@@ -14,6 +14,8 @@ from icalendar import Calendar
 
 from noc.core.capability import Runtime
 from noc.core.db import Database, utcnow
+from noc.maintenance.notices import plan_due, queue_notices
+from noc.maintenance.service import NoticePolicy
 from tests.maintenance.conftest import MAIL_FROM, PUBLIC_URL, deliver, outbox, planned, subscriber_id
 from tests.support.api import auth
 from tests.support.smtp import MailServer
@@ -148,9 +150,6 @@ def test_an_opt_out_after_queueing_withdraws_the_queued_mail(
     starts_at = datetime.fromisoformat(str(window["starts_at"]))
     client.put(f"/api/v1/maintenance/windows/{window['id']}", headers=auth(tokens["noc_engineer"]),
                json=planned(days=4)).raise_for_status()
-    from noc.maintenance.notices import queue_notices
-    from noc.maintenance.service import NoticePolicy
-
     queue_notices(rt.db, NoticePolicy.from_settings(rt.settings))  # the update is queued for user3 ...
     assert client.post(path).status_code == 200  # ... who opts out before it is sent
     report = deliver(rt, now=starts_at - timedelta(days=2))
@@ -287,9 +286,6 @@ def test_feeds_show_upcoming_works_without_personal_data(client: TestClient, tok
 
 @pytest.mark.parametrize("kind", ["reminder", "completion"])
 def test_due_notices_are_planned_once(client: TestClient, tokens: dict[str, str], rt: Runtime, kind: str) -> None:
-    from noc.maintenance.notices import plan_due
-    from noc.maintenance.service import NoticePolicy
-
     window = schedule(client, tokens)
     starts_at = datetime.fromisoformat(str(window["starts_at"]))
     at = starts_at - timedelta(hours=23) if kind == "reminder" else starts_at + timedelta(hours=4)
