@@ -127,6 +127,8 @@ def create_app(settings: Settings, database: Database | None = None, *, schedule
     for _, router in parts("router"):
         api.include_router(router)
     app.include_router(api)
+    for _, pages in parts("pages"):
+        app.include_router(pages)
 
     @app.get("/metrics", include_in_schema=False)
     def prometheus_metrics() -> Response:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from noc.capabilities import parts
-from noc.core.cli import CliContext, open_database, out, reported_errors, settings_from
+from noc.core.cli import CliContext, CliError, open_database, out, reported_errors, settings_from
 
 if TYPE_CHECKING:
     from noc.core.capability import Runtime
@@ -118,6 +118,8 @@ def worker(
     ctx: typer.Context,
     metrics_port: Annotated[int | None, typer.Option(help="Serve this worker's /metrics on this port.")] = None,
     metrics_host: Annotated[str, typer.Option(help="Address for --metrics-port.")] = "127.0.0.1",
+    job: Annotated[list[str] | None, typer.Option(
+        help="Run only this job (repeatable; ids as /api/v1/health lists them, e.g. maintenance.mail).")] = None,
 ) -> None:
     """Run the background jobs without the API, until SIGINT or SIGTERM."""
     from prometheus_client import start_http_server
@@ -131,6 +133,13 @@ def worker(
         db = open_database(ctx)
         rt = runtime(settings, db)
         scheduler = build_scheduler(rt, (part for _, part in parts("jobs")))
+        if job:
+            known = {j.id for j in scheduler.get_jobs()}
+            unknown = sorted(set(job) - known)
+            if unknown:
+                raise CliError(f"--job: no job {', '.join(unknown)} (jobs: {', '.join(sorted(known))})")
+            for other in known - set(job):
+                scheduler.remove_job(other)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

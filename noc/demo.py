@@ -44,7 +44,8 @@ def demo_settings(data_dir: Path, host: str, port: int) -> Settings:
     """Settings of the embedded default: SQLite and files in ``data_dir``, whatever the environment says."""
     return Settings(data_dir=data_dir, database_url=f"sqlite:///{(data_dir / 'noc.db').resolve()}",
                     api_host=host, api_port=port, influx_url=None, poll_segment_interval_s=10,
-                    poll_cpe_interval_s=60, rollup_period_s=30)
+                    poll_cpe_interval_s=60, rollup_period_s=30, mail_dispatch_interval_s=3,
+                    public_url=f"http://{host}:{port}")
 
 
 def reserve_udp(ports: Iterable[int], host: str = "127.0.0.1") -> list[socket.socket] | None:

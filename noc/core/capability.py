@@ -21,14 +21,15 @@ from noc.core.events import EventBus
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-    from noc.core.crypto import SecretBox
+    from noc.core.crypto import SecretBox, Signer
     from noc.core.db import Database
     from noc.core.security import Principal
     from noc.core.settings import Settings
 
 
 CONVENTIONS = {"models": "{}.models", "wire": "{}.service:wire", "router": "{}.api:router",
-               "jobs": "{}.jobs:add_jobs", "cli": "{}.cli:register", "demo": "{}.demo:DEMO"}
+               "pages": "{}.pages:router", "jobs": "{}.jobs:add_jobs", "cli": "{}.cli:register",
+               "demo": "{}.demo:DEMO"}
 """Where each part of a capability lives (the one inner shape)."""
 
 
@@ -39,6 +40,7 @@ class Capability:
     - ``models``: the module defining its tables (Alembic and the test schema see every enabled one);
     - ``wire``: ``f(runtime)`` run once per process before anything else: subscribe to events, set up state;
     - ``router``: an ``APIRouter`` mounted under ``/api/v1``;
+    - ``pages``: an ``APIRouter`` mounted at the root: public pages outside the API (no token, e.g. opt-out);
     - ``jobs``: ``f(scheduler, runtime)`` adding scheduled jobs;
     - ``cli``: ``f(app)`` adding commands to the ``noc`` typer app (keep that module's imports light);
     - ``demo``: a :class:`DemoPart` for ``noc demo``.
@@ -49,6 +51,7 @@ class Capability:
     models: str | None = None
     wire: str | None = None
     router: str | None = None
+    pages: str | None = None
     jobs: str | None = None
     cli: str | None = None
     demo: str | None = None
@@ -56,8 +59,9 @@ class Capability:
     @classmethod
     def of(cls, package: str, summary: str, *parts: str) -> Capability:
         """The capability of ``package`` with ``parts`` where the one inner shape puts them: ``models`` in
-        ``models.py``, ``wire`` in ``service.py``, ``router`` in ``api.py``, ``jobs`` (``add_jobs``) in
-        ``jobs.py``, ``cli`` (``register``) in ``cli.py``, ``demo`` (``DEMO``) in ``demo.py``."""
+        ``models.py``, ``wire`` in ``service.py``, ``router`` in ``api.py``, ``pages`` (``router``) in
+        ``pages.py``, ``jobs`` (``add_jobs``) in ``jobs.py``, ``cli`` (``register``) in ``cli.py``, ``demo``
+        (``DEMO``) in ``demo.py``."""
         unknown = set(parts) - set(CONVENTIONS)
         if unknown:
             raise ValueError(f"{package}: unknown parts {sorted(unknown)} (known: {', '.join(CONVENTIONS)})")
@@ -95,6 +99,7 @@ class Runtime:
     """Resolves an API token to its caller (the auth capability provides it); None admits nobody."""
     closers: list[Callable[[], None]] = field(default_factory=list)
     _boxes: dict[str, SecretBox] = field(default_factory=dict, init=False, repr=False)
+    _signers: dict[str, Signer] = field(default_factory=dict, init=False, repr=False)
 
     def secret_box(self, purpose: str) -> SecretBox:
         """A sealer for secrets of ``purpose`` under the process's secret key (cached per purpose)."""
@@ -103,6 +108,14 @@ class Runtime:
         if purpose not in self._boxes:
             self._boxes[purpose] = SecretBox(self.settings.resolved_secret_key(), purpose)
         return self._boxes[purpose]
+
+    def signer(self, purpose: str) -> Signer:
+        """A signer of ``purpose`` under the process's secret key (cached per purpose)."""
+        from noc.core.crypto import Signer
+
+        if purpose not in self._signers:
+            self._signers[purpose] = Signer(self.settings.resolved_secret_key(), purpose)
+        return self._signers[purpose]
 
     def close(self) -> None:
         """Run every registered clean-up, newest first."""

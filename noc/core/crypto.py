@@ -1,13 +1,22 @@
-"""Encryption of secrets at rest (SNMP communities and keys, later Wi-Fi passphrases)."""
+"""Keys derived per purpose from noc's secret key: encryption of secrets at rest (SNMP communities and keys,
+later Wi-Fi passphrases) and signatures of links that must not be guessable (opt-out links)."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+
+def derive_key(secret_key: str, purpose: str) -> bytes:
+    """A 32-byte key for ``purpose`` derived from ``secret_key`` (HKDF-SHA256): one purpose's key reveals
+    nothing about another's."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(secret_key.encode())
 
 
 class SecretBoxError(Exception):
@@ -18,10 +27,7 @@ class SecretBox:
     """Authenticated encryption (Fernet) under a key derived from noc's secret key and a purpose."""
 
     def __init__(self, secret_key: str, purpose: str) -> None:
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
-            secret_key.encode()
-        )
-        self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+        self._fernet = Fernet(base64.urlsafe_b64encode(derive_key(secret_key, purpose)))
 
     def seal(self, values: dict[str, str]) -> str:
         """Encrypt a small dict of secret strings."""
@@ -37,3 +43,23 @@ class SecretBox:
 
     def __repr__(self) -> str:
         return "SecretBox(<key hidden>)"
+
+
+class Signer:
+    """HMAC-SHA256 tags under a key derived from noc's secret key and a purpose (unforgeable without the key)."""
+
+    TAG_BYTES = 16
+
+    def __init__(self, secret_key: str, purpose: str) -> None:
+        self._key = derive_key(secret_key, purpose)
+
+    def tag(self, data: bytes) -> bytes:
+        """The tag of ``data`` (the first :attr:`TAG_BYTES` bytes of its HMAC-SHA256)."""
+        return hmac.new(self._key, data, hashlib.sha256).digest()[: self.TAG_BYTES]
+
+    def verify(self, data: bytes, tag: bytes) -> bool:
+        """Whether ``tag`` is the tag of ``data`` (compared in constant time)."""
+        return hmac.compare_digest(self.tag(data), tag)
+
+    def __repr__(self) -> str:
+        return "Signer(<key hidden>)"

@@ -13,8 +13,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from noc.core.errors import NotFound
 
 SECRET_KEY_FILE = "secret.key"
-RESERVED = "Reserved for maintenance notices (not built yet: nothing sends mail)."
-"""Marks settings a planned capability will read; every other setting is read by the code (a test checks)."""
+RESERVED = "Reserved (read by a capability not built yet)."
+"""Starts the description of a setting a planned capability will read; every other setting is read by the code
+(a test checks)."""
 
 
 class Settings(BaseSettings):
@@ -36,12 +37,24 @@ class Settings(BaseSettings):
     influx_org: str = Field("noc", description="InfluxDB organisation.")
     influx_bucket: str = Field("noc", description="InfluxDB bucket.")
     influx_token: SecretStr | None = Field(None, description="InfluxDB API token.")
-    smtp_host: str | None = Field(None, description=f"{RESERVED} SMTP server for outgoing mail.")
-    smtp_port: int = Field(25, description=f"{RESERVED} SMTP port.")
-    smtp_user: str | None = Field(None, description=f"{RESERVED} SMTP user name (optional).")
-    smtp_password: SecretStr | None = Field(None, description=f"{RESERVED} SMTP password (optional).")
-    smtp_starttls: bool = Field(False, description=f"{RESERVED} Use STARTTLS on the SMTP connection.")
-    mail_from: str = Field("noc@localhost", description=f"{RESERVED} Sender address of outgoing mail.")
+    smtp_host: str | None = Field(None, description="SMTP server for outgoing mail (notices); unset: notices are "
+                                  "queued but not sent.")
+    smtp_port: int = Field(25, description="SMTP port.")
+    smtp_user: str | None = Field(None, description="SMTP user name (optional).")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password (optional).")
+    smtp_starttls: bool = Field(False, description="Use STARTTLS on the SMTP connection.")
+    smtp_timeout_s: float = Field(30.0, gt=0, description="Seconds to wait for the SMTP server at each step.")
+    mail_from: str = Field("noc@localhost", description="Sender address of outgoing mail (its domain also names "
+                           "Message-IDs and calendar events).")
+    mail_rate_per_s: float = Field(10.0, gt=0, description="Pace of outgoing mail, messages per second.")
+    mail_dispatch_interval_s: int = Field(10, ge=1, description="Seconds between runs of the mail dispatcher and "
+                                          "the notice planner.")
+    public_url: str | None = Field(None, description="Base URL of noc's public pages as subscribers reach them "
+                                   "(opt-out links in mail); default: http://<api_host>:<api_port>.")
+    maintenance_lead_time_h: float = Field(48.0, ge=0, description="Minimum notice of planned works, hours; a "
+                                           "window starting sooner needs `emergency` and a reason.")
+    maintenance_reminder_h: float = Field(24.0, ge=0, description="Hours before planned works when subscribers "
+                                          "are reminded; 0: no reminder.")
     api_host: str = Field("127.0.0.1", description="Address `noc serve` listens on.")
     api_port: int = Field(8000, description="Port `noc serve` listens on.")
     timezone: str = Field("Europe/Ljubljana", description="Operator's local time zone (busy hours, deadlines).")
@@ -67,6 +80,10 @@ class Settings(BaseSettings):
         if index >= count:
             raise ValueError(f"poll_shard {self.poll_shard}: index must be below count")
         return index, count
+
+    def resolved_public_url(self) -> str:
+        """The base URL of public pages, without a trailing slash."""
+        return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or the SQLite file in the data directory."""

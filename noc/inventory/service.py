@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,8 +18,18 @@ from noc.core.db import Base
 from noc.core.errors import InvalidInput, NotFound
 from noc.core.events import EventBus
 from noc.core.security import Actor
+from noc.inventory.enums import NOTICE_CATEGORIES
 from noc.inventory.kinds import CPE, CREDENTIAL, SEGMENT, SUBSCRIBER, Kind
-from noc.inventory.models import Credential, Device, NotificationOptOut, Segment, SegmentMember
+from noc.inventory.models import (
+    Contract,
+    Cpe,
+    Credential,
+    Device,
+    NotificationOptOut,
+    Segment,
+    SegmentMember,
+    Subscriber,
+)
 from noc.inventory.schemas import CredentialIn, InventoryInput, SegmentIn, SubscriberIn
 
 SEGMENT_RANK = {"access": 0, "aggregation": 1, "core": 2, "international": 3}
@@ -258,3 +271,92 @@ def get_by_id(session: Session, kind: Kind, obj_id: int) -> Base:
     if obj is None:
         raise NotFound("id", f"no {kind.name} with id {obj_id}")
     return obj
+
+
+def subtree(session: Session, segment_ids: Iterable[int]) -> set[int]:
+    """The segments ``segment_ids`` and every segment below them in the tree."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for segment_id, parent_id in session.execute(select(Segment.id, Segment.parent_id)):
+        if parent_id is not None:
+            children[parent_id].append(segment_id)
+    found: set[int] = set()
+    todo = list(segment_ids)
+    while todo:
+        current = todo.pop()
+        if current not in found:
+            found.add(current)
+            todo.extend(children[current])
+    return found
+
+
+def has_active_contract(on: date) -> ColumnElement[bool]:
+    """True for a subscriber (row of :class:`Subscriber`) with a contract running on ``on`` (start and end
+    days included)."""
+    return exists(select(Contract.id).where(
+        Contract.subscriber_id == Subscriber.id, Contract.start_date <= on,
+        or_(Contract.end_date.is_(None), Contract.end_date >= on)))
+
+
+def _opt_out_of(category: str) -> ColumnElement[bool]:
+    return and_(NotificationOptOut.subscriber_id == Subscriber.id, NotificationOptOut.category == category)
+
+
+def _contact_columns() -> list[Any]:
+    return [Subscriber.id, Subscriber.number, Subscriber.email, Subscriber.language,
+            NotificationOptOut.subscriber_id.is_not(None).label("opted_out")]
+
+
+def contacts(subscriber_ids: Collection[int], category: str) -> Select[Any]:
+    """Subscribers ``subscriber_ids`` as notices need them: ``id``, ``number``, ``email``, ``language`` and
+    ``opted_out`` (whether they refused notices of ``category``)."""
+    return (select(*_contact_columns()).outerjoin(NotificationOptOut, _opt_out_of(category))
+            .where(Subscriber.id.in_(subscriber_ids)))
+
+
+def subscribers_on(segment_ids: Collection[int], on: date, category: str) -> Select[Any]:
+    """Subscribers with a contract running on ``on`` and a CPE attached to one of ``segment_ids``, one row each:
+    the columns of :func:`contacts` and ``segment_id`` (of their CPE; the lowest id when they have several)."""
+    return (select(*_contact_columns(), func.min(Cpe.segment_id).label("segment_id"))
+            .join(Cpe, Cpe.subscriber_id == Subscriber.id)
+            .outerjoin(NotificationOptOut, _opt_out_of(category))
+            .where(Cpe.segment_id.in_(segment_ids), has_active_contract(on))
+            .group_by(Subscriber.id, Subscriber.number, Subscriber.email, Subscriber.language,
+                      NotificationOptOut.subscriber_id))
+
+
+def counts_by_segment(session: Session, segment_ids: Collection[int], on: date,
+                      category: str) -> dict[int, dict[str, int]]:
+    """Per segment of ``segment_ids`` with subscribers on it (as :func:`subscribers_on` finds them): how many,
+    how many of them refused notices of ``category``, and how many of the others have no e-mail address."""
+    opted = NotificationOptOut.subscriber_id.is_not(None)
+    query = (select(Cpe.segment_id, func.count(func.distinct(Subscriber.id)),
+                    func.count(func.distinct(case((opted, Subscriber.id)))),
+                    func.count(func.distinct(case((and_(~opted, Subscriber.email == ""), Subscriber.id)))))
+             .select_from(Subscriber)
+             .join(Cpe, Cpe.subscriber_id == Subscriber.id)
+             .outerjoin(NotificationOptOut, _opt_out_of(category))
+             .where(Cpe.segment_id.in_(segment_ids), has_active_contract(on))
+             .group_by(Cpe.segment_id))
+    return {cast(int, segment_id): {"subscribers": total, "opted_out": opted_out, "no_email": no_email}
+            for segment_id, total, opted_out, no_email in session.execute(query)}
+
+
+def opt_out(session: Session, subscriber_id: int, category: str, actor: Actor, *, reason: str = "",
+            via: str = "api") -> bool:
+    """Record the subscriber's refusal of notices of ``category`` (audited); False when it was recorded already."""
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        raise NotFound("subscriber", f"no subscriber with id {subscriber_id}")
+    if category not in NOTICE_CATEGORIES:
+        raise InvalidInput("category", f"no notice category {category!r}")
+    if any(o.category == category for o in subscriber.opt_outs):
+        return False
+    try:
+        with session.begin_nested():  # a concurrent opt-out of the same category may have won
+            session.add(NotificationOptOut(subscriber_id=subscriber.id, category=category))
+    except IntegrityError:
+        return False
+    session.expire(subscriber, ["opt_outs"])
+    record(session, actor, "subscriber.update", "subscriber", str(subscriber.id), reason=reason,
+           details={"key": subscriber.number, "changed": ["notification_opt_outs"], "via": via})
+    return True

@@ -1,9 +1,12 @@
-"""Planned maintenance windows: which segments, when, why; capacity reads them to suppress tickets."""
+"""Maintenance: planned works and outages on segments, the subscribers they affect, and the notices they get
+(announcement, reminder, update, cancellation, completion; outage start and resolution) by e-mail with opt-out.
+Capacity reads the windows to suppress tickets."""
 
 from noc.core.capability import Capability
 
 CAPABILITY = Capability.of(
     __name__,
-    "Planned maintenance windows on segments (they cover every segment below).",
-    "models", "router",
+    "Maintenance windows and outages on segments (covering every segment below), with e-mail notices to the "
+    "affected subscribers.",
+    "models", "router", "pages", "jobs", "demo",
 )

@@ -1,32 +1,55 @@
-"""Maintenance window endpoints."""
+"""Maintenance endpoints: windows and outages, who they affect, how their notices go, and the public feeds."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from noc.core.db import utcnow
-from noc.core.http import ERROR_RESPONSES, ApiError, Paging, ReasonHeader, SessionDep, require
-from noc.core.security import ALL_ROLES, NETWORK_EDITORS, Principal
-from noc.inventory.models import Segment
-from noc.maintenance.models import MaintenanceWindow, window_segments
-from noc.maintenance.service import WindowIn, cancel_window, create_window, update_window
+from noc.core.http import ERROR_RESPONSES, ApiError, Paging, ReasonHeader, RuntimeDep, SessionDep, require
+from noc.core.security import ALL_ROLES, NETWORK_EDITORS, NETWORK_READERS, Principal
+from noc.inventory.models import Segment, Subscriber
+from noc.inventory.service import counts_by_segment, subscribers_on
+from noc.maintenance import feeds
+from noc.maintenance.models import MaintenanceWindow, Notice, window_segments
+from noc.maintenance.notices import affected_segments, notices_of
+from noc.maintenance.service import (
+    NoticePolicy,
+    OutageIn,
+    WindowIn,
+    cancel_window,
+    create_window,
+    declare_outage,
+    resolve_outage,
+    update_window,
+)
+from noc.outbox.service import counts_by_topic, messages_of
 
-router = APIRouter(prefix="/maintenance/windows", tags=["maintenance"], responses=ERROR_RESPONSES)
+router = APIRouter(prefix="/maintenance", tags=["maintenance"], responses=ERROR_RESPONSES)
 Anyone = Annotated[Principal, Depends(require(ALL_ROLES))]
+Reader = Annotated[Principal, Depends(require(NETWORK_READERS))]
 Editor = Annotated[Principal, Depends(require(NETWORK_EDITORS))]
+Status = Literal["scheduled", "in_progress", "completed", "cancelled", "ongoing", "resolved"]
 
 
 class WindowOut(BaseModel):
     id: int
+    kind: str
+    status: Status
     title: str
     reason: str
+    impact: str
+    description_sl: str
+    description_en: str
+    emergency: bool
     starts_at: datetime
-    ends_at: datetime
+    ends_at: datetime | None
+    sequence: int
     segments: list[str]
     created_by: str
     created_at: datetime
@@ -36,12 +59,29 @@ class WindowOut(BaseModel):
 class WindowFilter(Paging):
     segment: str | None = None
     current: bool | None = None
+    kind: Literal["planned", "outage"] | None = None
+
+
+def status(window: MaintenanceWindow, now: datetime) -> Status:
+    """Where a window stands now."""
+    if window.kind == "outage":
+        return "ongoing" if window.ends_at is None else "resolved"
+    if window.cancelled_at is not None:
+        return "cancelled"
+    if now < window.starts_at:
+        return "scheduled"
+    return "in_progress" if window.ends_at is None or now < window.ends_at else "completed"
 
 
 def out(window: MaintenanceWindow) -> dict[str, Any]:
     """A window as the API shows it."""
-    return {**{c: getattr(window, c) for c in WindowOut.model_fields if c != "segments"},
-            "segments": [s.name for s in window.segments]}
+    fields = {c: getattr(window, c) for c in WindowOut.model_fields if c not in ("segments", "status")}
+    return {**fields, "status": status(window, utcnow()), "segments": [s.name for s in window.segments]}
+
+
+def _saved(s: SessionDep, window: MaintenanceWindow) -> dict[str, Any]:
+    s.commit()
+    return out(window)
 
 
 def _get(s: SessionDep, window_id: int) -> MaintenanceWindow:
@@ -51,42 +91,123 @@ def _get(s: SessionDep, window_id: int) -> MaintenanceWindow:
     return window
 
 
-@router.get("", summary="Maintenance windows, newest start first")
+@router.get("/windows", summary="Maintenance windows and outages, newest start first")
 def list_windows(s: SessionDep, _: Anyone, query: Annotated[WindowFilter, Query()]) -> dict[str, Any]:
     base = select(MaintenanceWindow)
     if query.segment is not None:
         base = base.join(window_segments).join(Segment).where(Segment.name == query.segment)
+    if query.kind is not None:
+        base = base.where(MaintenanceWindow.kind == query.kind)
     if query.current:
         now = utcnow()
         base = base.where(MaintenanceWindow.cancelled_at.is_(None), MaintenanceWindow.starts_at <= now,
-                          MaintenanceWindow.ends_at > now)
+                          or_(MaintenanceWindow.ends_at.is_(None), MaintenanceWindow.ends_at > now))
     total = s.scalar(select(func.count()).select_from(base.subquery())) or 0
     rows = s.scalars(base.order_by(MaintenanceWindow.starts_at.desc()).limit(query.limit).offset(query.offset))
     return {"items": [WindowOut(**out(w)) for w in rows], "total": total, "limit": query.limit,
             "offset": query.offset}
 
 
-@router.get("/{window_id}", response_model=WindowOut, summary="One maintenance window")
+@router.get("/windows/{window_id}", response_model=WindowOut, summary="One maintenance window or outage")
 def get_window(window_id: int, s: SessionDep, _: Anyone) -> dict[str, Any]:
     return out(_get(s, window_id))
 
 
-@router.post("", response_model=WindowOut, status_code=201, summary="Plan a maintenance window")
-def post_window(body: WindowIn, s: SessionDep, who: Editor, reason: ReasonHeader = "") -> dict[str, Any]:
-    window = create_window(s, body, who.actor, reason)
-    s.commit()
-    return out(window)
+@router.post("/windows", response_model=WindowOut, status_code=201,
+             summary="Plan a maintenance window (announced to the affected subscribers)")
+def post_window(body: WindowIn, s: SessionDep, rt: RuntimeDep, who: Editor,
+                reason: ReasonHeader = "") -> dict[str, Any]:
+    return _saved(s, create_window(s, body, who.actor, reason, policy=NoticePolicy.from_settings(rt.settings)))
 
 
-@router.put("/{window_id}", response_model=WindowOut, summary="Change a maintenance window")
-def put_window(window_id: int, body: WindowIn, s: SessionDep, who: Editor, reason: ReasonHeader = "") -> dict[str, Any]:
-    window = update_window(s, _get(s, window_id), body, who.actor, reason)
-    s.commit()
-    return out(window)
+@router.put("/windows/{window_id}", response_model=WindowOut,
+            summary="Change a maintenance window (an update goes to the affected subscribers)")
+def put_window(window_id: int, body: WindowIn, s: SessionDep, rt: RuntimeDep, who: Editor,
+               reason: ReasonHeader = "") -> dict[str, Any]:
+    policy = NoticePolicy.from_settings(rt.settings)
+    return _saved(s, update_window(s, _get(s, window_id), body, who.actor, reason, policy=policy))
 
 
-@router.post("/{window_id}/cancel", response_model=WindowOut, summary="Cancel a maintenance window")
+@router.post("/windows/{window_id}/cancel", response_model=WindowOut,
+             summary="Cancel a maintenance window (subscribers already told are told again)")
 def post_cancel(window_id: int, s: SessionDep, who: Editor, reason: ReasonHeader = "") -> dict[str, Any]:
-    window = cancel_window(s, _get(s, window_id), who.actor, reason)
-    s.commit()
-    return out(window)
+    return _saved(s, cancel_window(s, _get(s, window_id), who.actor, reason))
+
+
+@router.post("/outages", response_model=WindowOut, status_code=201,
+             summary="Declare an outage on segments, starting now (the affected subscribers are told)")
+def post_outage(body: OutageIn, s: SessionDep, who: Editor, reason: ReasonHeader = "") -> dict[str, Any]:
+    return _saved(s, declare_outage(s, body, who.actor, reason))
+
+
+@router.post("/outages/{window_id}/resolve", response_model=WindowOut,
+             summary="Declare an outage resolved (the subscribers told of it are told)")
+def post_resolve(window_id: int, s: SessionDep, who: Editor, reason: ReasonHeader = "") -> dict[str, Any]:
+    return _saved(s, resolve_outage(s, _get(s, window_id), who.actor, reason))
+
+
+@router.get("/windows/{window_id}/affected", summary="Subscribers the window affects: counts per segment and a "
+            "paged list (subscriber numbers only)")
+def get_affected(window_id: int, s: SessionDep, rt: RuntimeDep, _: Reader,
+                 page: Annotated[Paging, Query()]) -> dict[str, Any]:
+    window = _get(s, window_id)
+    segments = affected_segments(s, window)
+    today = NoticePolicy.from_settings(rt.settings).today()
+    names = dict(s.execute(select(Segment.id, Segment.name).where(Segment.id.in_(segments))).all())
+    per_segment = counts_by_segment(s, segments, today, window.category)
+    query = subscribers_on(segments, today, window.category)
+    found = query.subquery()
+    totals = s.execute(select(func.count(), func.count().filter(found.c.opted_out),
+                              func.count().filter(and_(~found.c.opted_out, found.c.email == "")))).one()
+    rows = s.execute(query.order_by(Subscriber.number).limit(page.limit).offset(page.offset))
+    total, opted_out, no_email = (int(v) for v in totals)
+    return {
+        "window": window.id, "category": window.category, "total": total, "notify": total - opted_out - no_email,
+        "opted_out": opted_out, "no_email": no_email,
+        "segments": [{"segment": names[sid], **c, "notify": c["subscribers"] - c["opted_out"] - c["no_email"]}
+                     for sid, c in sorted(per_segment.items(), key=lambda item: names[item[0]])],
+        "items": [{"subscriber": r.number, "segment": names[r.segment_id], "language": r.language,
+                   "notice": "opted_out" if r.opted_out else "no_email" if not r.email else "email"} for r in rows],
+        "limit": page.limit, "offset": page.offset,
+    }
+
+
+@router.get("/windows/{window_id}/notices", summary="The window's notices and how their mails are going")
+def get_notices(window_id: int, s: SessionDep, _: Reader) -> list[dict[str, Any]]:
+    _get(s, window_id)
+    notices = list(notices_of(s, window_id))
+    counts = counts_by_topic(s, [n.topic for n in notices])
+    return [{
+        "id": n.id, "kind": n.kind, "sequence": n.sequence, "category": n.category, "audience": n.audience,
+        "created_at": n.created_at, "queued_at": n.queued_at, "note": n.note,
+        "subscribers": n.audience_size, "opted_out": n.opted_out, "no_email": n.no_email,
+        "queued": counts[n.topic].get("pending", 0), "sent": counts[n.topic].get("sent", 0),
+        "failed": counts[n.topic].get("dead", 0), "withdrawn": counts[n.topic].get("withdrawn", 0),
+    } for n in notices]
+
+
+@router.get("/windows/{window_id}/notices/{notice_id}/failed",
+            summary="The subscribers a notice could not be delivered to, and why")
+def get_failed(window_id: int, notice_id: int, s: SessionDep, _: Reader,
+               page: Annotated[Paging, Query()]) -> dict[str, Any]:
+    notice = s.get(Notice, notice_id)
+    if notice is None or notice.window_id != window_id:
+        raise ApiError(404, "not_found", f"window {window_id} has no notice {notice_id}", "notice_id")
+    messages, total = messages_of(s, notice.topic, "dead", limit=page.limit, offset=page.offset)
+    ids = [m.data["subscriber"] for m in messages]
+    numbers = dict(s.execute(select(Subscriber.id, Subscriber.number).where(Subscriber.id.in_(ids))).all())
+    return {"items": [{"subscriber": numbers.get(m.data["subscriber"]), "error": m.last_error,
+                       "attempts": m.attempts, "at": m.next_attempt_at} for m in messages],
+            "total": total, "limit": page.limit, "offset": page.offset}
+
+
+@router.get("/feed.json", summary="Upcoming and ongoing works and outages (public, no personal data)")
+def feed_json(s: SessionDep) -> dict[str, Any]:
+    return feeds.as_json(feeds.upcoming(s, utcnow()))
+
+
+@router.get("/feed.ics", summary="Upcoming and ongoing works and outages as a calendar (public)",
+            response_class=Response)
+def feed_ics(s: SessionDep, rt: RuntimeDep) -> Response:
+    body = feeds.as_calendar(feeds.upcoming(s, utcnow()), rt.settings.mail_from)
+    return Response(body, media_type="text/calendar; charset=utf-8")

@@ -1,4 +1,4 @@
-"""The outbox: every message noc sends (webhooks, later e-mail) is queued durably and dispatched with retries."""
+"""The outbox: every message noc sends (webhooks, e-mail) is queued durably and dispatched with retries."""
 
 from noc.core.capability import Capability
 

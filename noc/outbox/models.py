@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from noc.core.columns import one_of
 from noc.core.db import Base, UTCDateTime, utcnow
 
-OutboxState = Literal["pending", "sent", "dead"]
+OutboxState = Literal["pending", "sent", "dead", "withdrawn"]
 OUTBOX_STATES: tuple[str, ...] = get_args(OutboxState)
 
 
@@ -30,12 +30,13 @@ def safe_destination(destination: str) -> str:
 
 
 class OutboxMessage(Base):
-    """One outgoing message on a channel ('webhook', later 'email') and its delivery state."""
+    """One outgoing message on a channel ('webhook', 'email') and its delivery state."""
 
     __tablename__ = "outbox"
     __table_args__ = (
         one_of("state", OUTBOX_STATES, "state"),
         Index("ix_outbox_state_next_attempt_at", "state", "next_attempt_at"),
+        Index("ix_outbox_topic_state", "topic", "state"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,7 +44,9 @@ class OutboxMessage(Base):
     destination: Mapped[str] = mapped_column(String(2048))
     payload: Mapped[str] = mapped_column(Text)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    state: Mapped[str] = mapped_column(String(8), default="pending")
+    topic: Mapped[str | None] = mapped_column(String(120))
+    """What the message belongs to (e.g. one maintenance notice sent to many), for progress counts."""
+    state: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text)

@@ -12,12 +12,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from noc.api import create_app
-from noc.auth.service import add_user, issue_token
 from noc.capacity.service import SUSTAINED, evaluate
 from noc.core.db import Database
-from noc.core.security import SYSTEM, Role
 from noc.core.settings import Settings
 from tests.capacity.conftest import T0, add_rollups
+from tests.support.api import auth, role_tokens
 
 
 @pytest.fixture
@@ -28,12 +27,7 @@ def client(settings: Settings, net: Database) -> Iterator[TestClient]:
 
 @pytest.fixture
 def tokens(net: Database) -> dict[str, str]:
-    with net.session() as s:
-        return {r.value: issue_token(s, add_user(s, f"u-{r.value}", r, SYSTEM), SYSTEM) for r in Role}
-
-
-def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+    return role_tokens(net)
 
 
 def test_ticket_list_get_chart_and_transitions(client: TestClient, tokens: dict[str, str], net: Database) -> None:
@@ -61,8 +55,8 @@ def test_ticket_list_get_chart_and_transitions(client: TestClient, tokens: dict[
 
 def test_maintenance_windows_api(client: TestClient, tokens: dict[str, str]) -> None:
     engineer = auth(tokens["noc_engineer"])
-    body = {"title": "Node split Maribor", "starts_at": (T0 + timedelta(days=1)).isoformat(),
-            "ends_at": (T0 + timedelta(days=1, hours=4)).isoformat(), "segments": ["sg-1"], "reason": "capacity"}
+    body = {"title": "Node split Maribor", "starts_at": (T0 + timedelta(days=3)).isoformat(),
+            "ends_at": (T0 + timedelta(days=3, hours=4)).isoformat(), "segments": ["sg-1"], "reason": "capacity"}
     assert client.post("/api/v1/maintenance/windows", json=body, headers=auth(tokens["viewer"])).status_code == 403
     created = client.post("/api/v1/maintenance/windows", json=body, headers=engineer)
     assert created.status_code == 201 and created.json()["segments"] == ["sg-1"]

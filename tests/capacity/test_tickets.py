@@ -68,7 +68,8 @@ def test_breach_inside_a_maintenance_window_creates_no_ticket(net: Database) -> 
     end = add_rollups(net, "sg-1", [0.8, 0.8, 0.8])
     with net.session() as s:  # the window is on the parent: works upstream cover the segment below
         window = create_window(s, WindowIn(title="Node split", starts_at=T0 - timedelta(minutes=5),
-                                           ends_at=T0 + timedelta(hours=2), segments=["agg-1"]), ENGINEER)
+                                           ends_at=T0 + timedelta(hours=2), segments=["agg-1"], emergency=True,
+                                           reason="works under way"), ENGINEER)
         window_id = window.id
     assert evaluate(net, SUSTAINED, now=end).outcomes == {"suppressed": 1}
     assert tickets(net) == []

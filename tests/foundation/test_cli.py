@@ -164,3 +164,11 @@ def test_unreachable_database_is_one_line_without_password(tmp_path: Path) -> No
     done = noc(settings, "audit", "verify")
     assert done.returncode == 1 and "hunter2" not in done.stderr and "Traceback" not in done.stderr
     assert done.stderr.strip().count("\n") == 0
+
+
+def test_worker_refuses_an_unknown_job_naming_the_option_and_the_jobs(migrated: Settings) -> None:
+    done = noc(migrated, "worker", "--job", "maintenance.notices", "--job", "no.such.job")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    line = done.stderr.strip().splitlines()[-1]  # after the worker's log lines
+    assert line.startswith("error: --job: no job no.such.job")
+    assert "maintenance.notices" in line and "outbox.dispatch" in line

@@ -8,6 +8,8 @@ how fast the demo becomes healthy is measured in benchmarks/demo_startup.py, not
 from __future__ import annotations
 
 import contextlib
+import email
+import email.policy
 import json
 import os
 import re
@@ -166,6 +168,29 @@ def test_demo_shows_live_network_and_raises_one_ticket_for_the_climbing_segment(
     assert len(tickets[0]["evidence"]) >= 3  # type: ignore[arg-type]
     chart = httpx.get(f"{base}{tickets[0]['chart']}", headers=headers)
     assert chart.status_code == 200 and "70 % upgrade threshold" in chart.text
+
+
+@pytest.mark.slow
+def test_demo_mails_maintenance_notices_into_its_sink(demo: tuple[Demo, str]) -> None:
+    """The demo's planned works are announced to their subscribers; the mails land as .eml files whose opt-out
+    link works on the demo."""
+    running, base = demo
+    mail_dir = running.data_dir / "mail"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and len(list(mail_dir.glob("*.eml"))) < 48:
+        time.sleep(1)
+    files = sorted(mail_dir.glob("*.eml"))
+    assert len(files) == 48, f"{len(files)} mails after 120 s in {mail_dir}; the demo's output:\n{running.log}"
+    assert str(mail_dir.resolve()) in running.log
+    mails = [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
+    assert {m["Content-Language"] for m in mails} == {"sl", "en"}
+    link = str(mails[0]["List-Unsubscribe"]).strip("<> ")
+    assert link.startswith(f"{base}/optout/")
+    page = httpx.get(link)
+    assert page.status_code == 200 and "<form" in page.text
+    notices = httpx.get(f"{base}/api/v1/maintenance/windows/1/notices",
+                        headers=auth(running.tokens()["noc_engineer"])).json()
+    assert [(n["kind"], n["sent"], n["opted_out"]) for n in notices] == [("announcement", 48, 2)]
 
 
 @pytest.mark.slow
