@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -72,11 +74,14 @@ def store(session: Session, rollups: list[SegmentRollup]) -> int:
     return stored
 
 
-def history(session: Session, segment_id: int, since: datetime, direction: str | None = None) -> list[SegmentRollup]:
-    """A segment's rollups since ``since``, oldest first."""
+def history(session: Session, segment_id: int, since: datetime, direction: str | None = None,
+            until: datetime | None = None) -> list[SegmentRollup]:
+    """A segment's rollups starting at or after ``since`` (and at or before ``until``), oldest first."""
     query = select(SegmentRollup).where(SegmentRollup.segment_id == segment_id, SegmentRollup.start >= since)
     if direction is not None:
         query = query.where(SegmentRollup.direction == direction)
+    if until is not None:
+        query = query.where(SegmentRollup.start <= until)
     return list(session.scalars(query.order_by(SegmentRollup.start, SegmentRollup.direction)))
 
 
@@ -93,3 +98,12 @@ def keep_latest(session: Session, points: list[SegmentPoint]) -> None:
         row.at = datetime.fromtimestamp(point.at, UTC)
         row.utilization, row.bps, row.capacity_bps = point.utilization, point.bps, point.capacity_bps
         session.add(row)
+
+
+def store_points(session: Session, points: Iterable[SegmentPoint], period_s: int = DEFAULT_PERIOD_S) -> int:
+    """Roll ``points`` up into periods of ``period_s`` and store each period not stored yet (history from
+    elsewhere than the live poll cycle, e.g. the demo's); returns how many rollups were stored."""
+    buffer = RollupBuffer(period_s)
+    for point in points:
+        buffer.add(point)
+    return store(session, buffer.close(sys.maxsize))
