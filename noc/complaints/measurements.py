@@ -29,6 +29,7 @@ from noc.complaints.models import Measurement
 from noc.core.db import utcnow
 from noc.core.errors import InvalidInput
 from noc.core.security import Actor
+from noc.inventory.importer import RowError
 from noc.inventory.models import Subscriber
 
 REQUIRED = ("subscriber", "open_test_uuid", "time_utc", "download_kbit", "upload_kbit", "ping_ms")
@@ -55,18 +56,6 @@ class RowProblem(ValueError):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
         self.field, self.message = field, message
-
-
-@dataclass(frozen=True)
-class RowError:
-    """A problem in one row, naming the row and the field."""
-
-    where: str
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: field '{self.field}': {self.message}" if self.field else f"{self.where}: {self.message}"
 
 
 @dataclass

@@ -99,13 +99,13 @@ class EvidenceDocument:
         pdf = self.pdf
         pdf.ln(2)
         pdf.set_font(SANS, "B", 11)
-        pdf.cell(0, 6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(0, 5.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font(SANS, "", 8.5)
 
     def _line(self, text: str, bold: bool = False, height: float = 4.2) -> None:
         pdf = self.pdf
         pdf.set_font(SANS, "B" if bold else "", 8.5)
-        pdf.multi_cell(0, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.multi_cell(0, height, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.set_font(SANS, "", 8.5)
 
     def _pairs(self, rows: Sequence[tuple[str, str]], key_width: float = 52) -> None:
@@ -114,7 +114,7 @@ class EvidenceDocument:
             pdf.set_font(SANS, "B", 8.5)
             pdf.cell(key_width, 4.4, key)
             pdf.set_font(SANS, "", 8.5)
-            pdf.multi_cell(0, 4.4, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(0, 4.4, value, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def _grid(self, header: Sequence[str], rows: Sequence[Sequence[str]], widths: Sequence[float]) -> None:
         pdf = self.pdf
@@ -133,10 +133,9 @@ class EvidenceDocument:
         pdf, pack = self.pdf, self.data["pack"]
         pdf.set_font(SANS, "B", 15)
         pdf.cell(0, 8, f"Speed complaint {self.case['id']}: evidence", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font(SANS, "", 8.5)
-        pdf.cell(0, 4.5, f"Evidence pack version {pack['version']}, generated {pack['generated_at']} "
-                 f"({pack['timezone']}). The same data is in record.json and measurements.csv; manifest.json "
-                 "and SHA256SUMS hold the SHA-256 of every file.", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        self._line(f"Evidence pack version {pack['version']}, generated {pack['generated_at']} ({pack['timezone']}). "
+                   "The same data is in record.json and measurements.csv; manifest.json and SHA256SUMS hold the "
+                   "SHA-256 of every file.")
 
     def _subscriber(self) -> None:
         record = self.record
@@ -198,11 +197,13 @@ class EvidenceDocument:
 
     def _criteria(self) -> None:
         self._heading("Criteria")
+        rows = {m["id"]: n for n, m in enumerate(self.record["measurements"], start=1)}
         for result in self.record["criteria"]:
             ids = result["measurements"]
-            shown = ", ".join(f"#{i}" for i in ids[:15]) + (f" and {len(ids) - 15} more" if len(ids) > 15 else "")
+            shown = ", ".join(f"#{rows[i]}" for i in ids[:15]) + (f" and {len(ids) - 15} more" if len(ids) > 15
+                                                                     else "")
             self._line(f"{result['name']} ({result['direction']}): {VERDICT_WORDS[result['verdict']]}", bold=True)
-            self._line(f"{result['detail']}" + (f". Measurements behind it: {shown}" if ids else ""))
+            self._line(f"{result['detail']}" + (f". Measurements behind it (# of the table): {shown}" if ids else ""))
 
     def _causes(self) -> None:
         self._heading(f"Most likely cause: {self.record['cause']}")

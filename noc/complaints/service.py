@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -116,7 +116,7 @@ class DecisionIn(BaseModel):
 
 def _capture_end(settings: Settings, period_to: date, opened: datetime) -> datetime:
     """The end of the period's last local day, at most :data:`MAX_CAPTURE_DAYS` after opening."""
-    end = datetime.combine(period_to + timedelta(days=1), time(0), ZoneInfo(settings.timezone))
+    end = datetime.combine(period_to + timedelta(days=1), time(0), ZoneInfo(settings.timezone)).astimezone(UTC)
     return min(end, opened + timedelta(days=MAX_CAPTURE_DAYS))
 
 
