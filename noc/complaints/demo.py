@@ -62,7 +62,7 @@ def utilization(segment_id: int, records: list[dict[str, str]], zone: ZoneInfo,
                 rng: random.Random) -> list[SegmentPoint]:
     """Points every 30 s, 10 minutes either side of each measurement: 78–92 % down at the evenings, 20–30 % at
     midday; the upstream stays at 30–40 %."""
-    points = []
+    points: list[SegmentPoint] = []
     for record in records:
         at = datetime.fromisoformat(record["time_utc"]).replace(tzinfo=UTC)
         evening = at.astimezone(zone).hour >= 19
