@@ -85,6 +85,16 @@ def history(session: Session, segment_id: int, since: datetime, direction: str |
     return list(session.scalars(query.order_by(SegmentRollup.start, SegmentRollup.direction)))
 
 
+def means_between(session: Session, segment_id: int, since: datetime,
+                  until: datetime) -> list[tuple[str, datetime, int, float]]:
+    """(direction, start, seconds, mean) of a segment's rollups starting within ``[since, until]``, oldest first
+    (plain rows: cheap for long spans)."""
+    query = select(SegmentRollup.direction, SegmentRollup.start, SegmentRollup.seconds, SegmentRollup.mean).where(
+        SegmentRollup.segment_id == segment_id, SegmentRollup.start >= since, SegmentRollup.start <= until)
+    return [(d, start, seconds, mean) for d, start, seconds, mean in
+            session.connection().execute(query.order_by(SegmentRollup.start, SegmentRollup.direction))]
+
+
 def keep_latest(session: Session, points: list[SegmentPoint]) -> None:
     """Remember each segment direction's newest point."""
     if not points:

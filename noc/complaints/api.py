@@ -21,6 +21,7 @@ from noc.complaints.measurements import (
     COLUMNS,
     MeasurementsRejected,
     MeasurementWriter,
+    Records,
     read_records,
 )
 from noc.complaints.models import CaptureReading, ComplaintCase, EvidencePack, Measurement
@@ -103,7 +104,7 @@ def add_measurement(body: MeasurementIn, s: SessionDep, who: Handler, reason: Re
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":")).encode()
     writer = MeasurementWriter(s, who.actor, reason=reason, via="api")
     try:
-        result = writer.store("request", canonical, [("request", values)], keep_ids=True)
+        result = writer.store(canonical, Records("request", "item", [(1, values)]), keep_ids=True)
     except MeasurementsRejected as exc:
         s.rollback()
         return _rejected(exc)
@@ -125,7 +126,7 @@ def import_measurements(s: SessionDep, who: Handler, file: Annotated[UploadFile,
     name = file.filename or "upload"
     writer = MeasurementWriter(s, who.actor, reason=reason, via="api")
     try:
-        result = writer.store(name, content, read_records(name, content))
+        result = writer.store(content, read_records(name, content))
     except MeasurementsRejected as exc:
         s.rollback()
         return _rejected(exc)

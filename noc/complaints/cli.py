@@ -31,7 +31,7 @@ def import_file(
             try:
                 with rt.db.session() as s:
                     result = MeasurementWriter(s, cli_actor(), reason=reason, via="cli").store(
-                        file.name, content, read_records(file.name, content))
+                        content, read_records(file.name, content))
             except MeasurementsRejected as exc:
                 rejected = exc
     if rejected is not None:

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from noc.capacity.rollups import history
+from noc.capacity.rollups import means_between
 from noc.complaints.method import DIRECTIONS, Sample, Speeds
 from noc.complaints.models import CaptureReading
 from noc.complaints.profiles import Attribution
@@ -60,20 +60,31 @@ class Context:
 class _Rollups:
     """One direction's rollups, searchable by time."""
 
-    def __init__(self, rows: Sequence[Any]) -> None:
-        self.rows = list(rows)
-        self.starts = [r.start for r in self.rows]
+    def __init__(self, rows: Sequence[tuple[datetime, int, float]]) -> None:
+        self.starts = [start for start, _, _ in rows]
+        self.ends = [start + timedelta(seconds=seconds) for start, seconds, _ in rows]
+        self.means = [mean for _, _, mean in rows]
 
     def at(self, when: datetime) -> float | None:
         i = bisect.bisect_right(self.starts, when) - 1
-        if i < 0:
-            return None
-        row = self.rows[i]
-        return float(row.mean) if when < row.start + timedelta(seconds=row.seconds) else None
+        return self.means[i] if i >= 0 and when < self.ends[i] else None
 
 
-def _findings(readings_json: str) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = [r for r in json.loads(readings_json) if r.get("grade") != "good"]
+@dataclass(frozen=True)
+class _Reading:
+    at: datetime
+    ok: bool
+    grade: str
+    readings: str
+    error: str
+
+
+def _findings(reading: _Reading) -> list[dict[str, Any]]:
+    if not reading.ok:
+        return [{"error": reading.error}]
+    if reading.grade == "good":
+        return []
+    found: list[dict[str, Any]] = [r for r in json.loads(reading.readings) if r.get("grade") != "good"]
     return found
 
 
@@ -84,36 +95,42 @@ def gather(session: Session, subscriber_id: int, samples: Sequence[Sample], wind
     segment = session.get(Segment, segment_id) if segment_id is not None else None
     window = timedelta(minutes=window_minutes)
     rollups: dict[str, _Rollups] = {}
-    readings: list[CaptureReading] = []
+    readings: list[_Reading] = []
     if samples:
         first, last = min(s.at for s in samples), max(s.at for s in samples)
         if segment is not None:
-            rows = history(session, segment.id, first - ROLLUP_REACH, until=last)
-            rollups = {d: _Rollups([r for r in rows if r.direction == d]) for d in ("down", "up")}
+            rows = means_between(session, segment.id, first - ROLLUP_REACH, last)
+            rollups = {d: _Rollups([(start, seconds, mean) for direction, start, seconds, mean in rows
+                                    if direction == d]) for d in ("down", "up")}
         if cpes:
-            readings = list(session.scalars(
-                select(CaptureReading).where(CaptureReading.cpe_id.in_([c.id for c in cpes]),
-                                             CaptureReading.at >= first - window, CaptureReading.at <= last + window)
-                .order_by(CaptureReading.at)))
+            query = select(CaptureReading.at, CaptureReading.ok, CaptureReading.grade, CaptureReading.readings,
+                           CaptureReading.error).where(
+                CaptureReading.cpe_id.in_([c.id for c in cpes]), CaptureReading.at >= first - window,
+                CaptureReading.at <= last + window).order_by(CaptureReading.at)
+            readings = [_Reading(*row) for row in session.execute(query)]
     fleet = [h for h in (session.get(CpeHealth, c.id) for c in cpes) if h is not None]
     times = [r.at for r in readings]
+    parsed: dict[int, list[dict[str, Any]]] = {}
     out: dict[int, Context] = {}
     for sample in samples:
         utilization = {d: (rollups[d].at(sample.at) if d in rollups else None) for d in ("down", "up")}
         out[sample.id] = Context(segment.name if segment else None, utilization,
-                                 _health(readings, times, fleet, sample.at, window), sample.medium)
+                                 _health(readings, times, parsed, fleet, sample.at, window), sample.medium)
     return out
 
 
-def _health(readings: list[CaptureReading], times: list[datetime], fleet: list[CpeHealth], at: datetime,
-            window: timedelta) -> Health | None:
-    """The worst captured grade within ``window`` of ``at``; else a fleet verdict that close; else None."""
+def _health(readings: list[_Reading], times: list[datetime], parsed: dict[int, list[dict[str, Any]]],
+            fleet: list[CpeHealth], at: datetime, window: timedelta) -> Health | None:
+    """The worst captured grade within ``window`` of ``at``; else a fleet verdict that close; else None.
+    ``parsed`` keeps each reading's findings once read."""
     low, high = bisect.bisect_left(times, at - window), bisect.bisect_right(times, at + window)
-    near = readings[low:high]
-    if near:
-        worst = max(near, key=lambda r: (GRADE_RANK.get(r.grade, 0), -abs((r.at - at).total_seconds())))
-        findings = [{"error": worst.error}] if not worst.ok else _findings(worst.readings)
-        return Health(worst.grade, worst.at, "capture", findings)
+    if low < high:
+        index = max(range(low, high), key=lambda i: (GRADE_RANK.get(readings[i].grade, 0),
+                                                      -abs((readings[i].at - at).total_seconds())))
+        worst = readings[index]
+        if index not in parsed:
+            parsed[index] = _findings(worst)
+        return Health(worst.grade, worst.at, "capture", parsed[index])
     close = [h for h in fleet if abs(h.at - at) <= window]
     if close:
         worst_fleet = max(close, key=lambda h: GRADE_RANK.get(h.grade, 0))

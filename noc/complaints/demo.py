@@ -105,7 +105,7 @@ def _store(s: Session, settings: Settings, segment_id: int, zone: ZoneInfo) -> N
     writer.writerows(records)
     content = buffer.getvalue().encode()
     MeasurementWriter(s, ACTOR, reason="demo campaign", via="demo").store(
-        "demo-campaign.csv", content, read_records("demo-campaign.csv", content))
+        content, read_records("demo-campaign.csv", content))
     store_points(s, utilization(segment_id, records, zone, rng), settings.rollup_period_s)
     first = today - timedelta(days=6)
     open_case(s, settings, ACTOR, CaseIn(

@@ -16,12 +16,14 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from noc.audit.service import record
@@ -60,12 +62,25 @@ class RowProblem(ValueError):
 
 @dataclass
 class Parsed:
-    """A checked row, before its subscriber is resolved."""
+    """A checked row, before its subscriber is resolved; ``n`` is its line (CSV) or item (JSON) number."""
 
-    where: str
-    position: int
+    n: int
     subscriber: str
     values: dict[str, Any]
+
+
+@dataclass
+class Records:
+    """The records of one source: ``(n, record)`` pairs, and how to name record ``n`` in an error."""
+
+    name: str
+    unit: str
+    """``line`` (CSV line number) or ``item`` (JSON list position)."""
+    rows: Iterable[tuple[int, dict[str, Any]]]
+
+    def where(self, n: int) -> str:
+        """``file.csv line 7`` / ``file.json [3]``."""
+        return f"{self.name} line {n}" if self.unit == "line" else f"{self.name} [{n}]"
 
 
 class MeasurementsRejected(InvalidInput):
@@ -92,39 +107,44 @@ def _text(raw: dict[str, Any], name: str) -> str | None:
     value = raw.get(name)
     if value is None:
         return None
-    text = str(value).strip()
+    text = (value if value.__class__ is str else str(value)).strip()
     return text or None
 
 
 def _number(raw: dict[str, Any], name: str, low: float, high: float, required: bool) -> float | None:
     value = raw.get(name)
-    if isinstance(value, str):
-        value = value.strip() or None
-    if value is None:
-        if required:
-            raise RowProblem(name, "required")
-        return None
-    if isinstance(value, bool):
+    if value is not None and value.__class__ is not bool:
+        try:
+            number = float(value)  # float() ignores surrounding blanks
+        except (TypeError, ValueError):
+            if not (isinstance(value, str) and not value.strip()):
+                raise RowProblem(name, f"{value!r} is not a number") from None
+        else:
+            if not low <= number <= high:  # also refuses NaN
+                raise RowProblem(name, f"{number:g} is outside {low:g} .. {high:g}")
+            return number
+    elif value is not None:
         raise RowProblem(name, f"{value!r} is not a number")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise RowProblem(name, f"{value!r} is not a number") from None
-    if not low <= number <= high:  # also refuses NaN
-        raise RowProblem(name, f"{number:g} is outside {low:g} .. {high:g}")
-    return number
+    if required:
+        raise RowProblem(name, "required")
+    return None
 
 
-def parse_time(value: Any) -> datetime:
-    """``time_utc`` as RMBT writes it (``2026-03-12 19:40:05``, UTC) or ISO 8601 with a zone."""
+def parse_time(value: Any, latest: datetime | None = None) -> datetime:
+    """``time_utc`` as RMBT writes it (``2026-03-12 19:40:05``, UTC) or ISO 8601 with a zone; not after ``latest``
+    (default: now plus a few minutes)."""
     if not isinstance(value, str) or not value.strip():
         raise RowProblem("time_utc", "required")
+    text = value.strip()
     try:
-        at = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        at = datetime.fromisoformat(text + "+00:00")  # RMBT's form: UTC without a zone
     except ValueError:
-        raise RowProblem("time_utc", f"{value!r} is not a time like 2026-03-12 19:40:05 (UTC)") from None
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    if at > datetime.now(UTC) + FUTURE_SLACK:
+        try:
+            at = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        except ValueError:
+            raise RowProblem("time_utc", f"{value!r} is not a time like 2026-03-12 19:40:05 (UTC)") from None
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    if at > (latest or datetime.now(UTC) + FUTURE_SLACK):
         raise RowProblem("time_utc", f"{value!r} lies in the future")
     return at
 
@@ -141,7 +161,7 @@ def medium_of(raw: dict[str, Any]) -> str:
     return "unknown"
 
 
-def parse_row(raw: dict[str, Any], where: str, position: int = 0) -> Parsed:
+def parse_row(raw: dict[str, Any], n: int = 0, latest: datetime | None = None) -> Parsed:
     """Check one record; raises :class:`RowProblem` naming the first wrong field."""
     subscriber = _text(raw, "subscriber")
     if subscriber is None:
@@ -154,7 +174,7 @@ def parse_row(raw: dict[str, Any], where: str, position: int = 0) -> Parsed:
         raise RowProblem("open_test_uuid", f"{test_id!r} is not a test UUID (O followed by a UUID)")
     values = {
         "open_test_uuid": "O" + match[1].lower(),
-        "time_utc": parse_time(raw.get("time_utc")),
+        "time_utc": parse_time(raw.get("time_utc"), latest),
         "download_kbit": round(_number(raw, "download_kbit", 0, MAX_KBIT, True) or 0),
         "upload_kbit": round(_number(raw, "upload_kbit", 0, MAX_KBIT, True) or 0),
         "ping_ms": _number(raw, "ping_ms", 0, 600_000, True),
@@ -164,7 +184,7 @@ def parse_row(raw: dict[str, Any], where: str, position: int = 0) -> Parsed:
         "platform": (_text(raw, "platform") or "")[:64],
         "medium": medium_of(raw),
     }
-    return Parsed(where, position, subscriber, values)
+    return Parsed(n, subscriber, values)
 
 
 class FileFormatError(InvalidInput):
@@ -174,18 +194,19 @@ class FileFormatError(InvalidInput):
         super().__init__("file", message)
 
 
-def read_records(name: str, content: bytes) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(where, record) of every record of a ``.csv`` or ``.json`` file (by name; else sniffed from the content)."""
+def read_records(name: str, content: bytes) -> Records:
+    """The records of a ``.csv`` or ``.json`` file (by name; else sniffed from the content)."""
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FileFormatError(f"{name}: not UTF-8 text") from None
     lower = name.lower()
-    is_json = lower.endswith(".json") or (not lower.endswith(".csv") and text.lstrip()[:1] in ("[", "{"))
-    return _json_records(name, text) if is_json else _csv_records(name, text)
+    if lower.endswith(".json") or (not lower.endswith(".csv") and text.lstrip()[:1] in ("[", "{")):
+        return Records(name, "item", _json_records(name, text))
+    return Records(name, "line", _csv_records(name, text))
 
 
-def _csv_records(name: str, text: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def _csv_records(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.reader(io.StringIO(text))
     header = next(reader, None)
     if not header:
@@ -194,19 +215,15 @@ def _csv_records(name: str, text: str) -> Iterator[tuple[str, dict[str, Any]]]:
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise FileFormatError(f"{name}: the header lacks {', '.join(missing)}")
-    wanted = [(i, n) for i, n in enumerate(names) if n in COLUMNS]
     width = len(names)
     for cells in reader:
-        where = f"{name} line {reader.line_num}"
-        if not cells:
-            continue
         if len(cells) > width:
-            yield where, {"__problem__": "more cells than the header has columns"}
-            continue
-        yield where, {n: cells[i] for i, n in wanted if i < len(cells)}
+            yield reader.line_num, {"__problem__": "more cells than the header has columns"}
+        elif cells:
+            yield reader.line_num, dict(zip(names, cells, strict=False))  # a short row lacks its last columns
 
 
-def _json_records(name: str, text: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def _json_records(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -217,8 +234,7 @@ def _json_records(name: str, text: str) -> Iterator[tuple[str, dict[str, Any]]]:
     if not isinstance(document, list):
         raise FileFormatError(f"{name}: expected a list of measurements (or an object with 'results')")
     for i, item in enumerate(document, start=1):
-        where = f"{name} [{i}]"
-        yield where, (item if isinstance(item, dict) else {"__problem__": "expected an object of fields"})
+        yield i, (item if isinstance(item, dict) else {"__problem__": "expected an object of fields"})
 
 
 class MeasurementWriter:
@@ -230,72 +246,88 @@ class MeasurementWriter:
         self.postgres = session.get_bind().dialect.name == "postgresql"
         self._subscribers: dict[str, int | None] = {}
 
-    def store(self, source: str, content: bytes, records: Iterable[tuple[str, dict[str, Any]]],
-              keep_ids: bool = False) -> ImportResult:
-        """Check every record and store them all, or raise naming the bad rows."""
-        result = ImportResult(source, hashlib.sha256(content).hexdigest())
+    def store(self, content: bytes, records: Records, keep_ids: bool = False) -> ImportResult:
+        """Check every record and store them all, or raise naming the bad rows. ``content`` is the source's bytes
+        (its SHA-256 is kept with each measurement).
+
+        Checked chunks stream into one ``COPY`` (PostgreSQL) under a savepoint while the next chunk is checked, so
+        the server works while the file is read; a test id stored before makes the load fail at the database,
+        after which the rows behind it are named.
+        """
+        result = ImportResult(records.name, hashlib.sha256(content).hexdigest())
         errors: list[tuple[int, RowError]] = []
         bad = 0
-        seen: dict[str, str] = {}
+        seen: dict[str, int] = {}
         chunk: list[Parsed] = []
         now = utcnow()
+        latest = now + FUTURE_SLACK
+        where = records.where
+        sink = _Sink(self.session, self.postgres and not keep_ids, result.sha256, now,
+                     result.ids if keep_ids else None)
 
         def flush() -> None:
             nonlocal bad
-            problems = self._check_chunk(chunk, seen)
+            problems = self._check_chunk(chunk, seen, where)
             bad += len(problems)
             errors.extend(problems[: max(0, MAX_REPORTED - len(errors))])
             if not bad:
-                result.stored += self._write(chunk, result.sha256, now, result.ids if keep_ids else None)
+                sink.write(chunk)
+                result.stored += len(chunk)
             chunk.clear()
 
-        for position, (where, raw) in enumerate(records):
-            if "__problem__" in raw:
-                bad += 1
-                if len(errors) < MAX_REPORTED:
-                    errors.append((position, RowError(where, None, raw["__problem__"])))
-                continue
+        for n, raw in records.rows:
             try:
-                chunk.append(parse_row(raw, where, position))
+                if "__problem__" in raw:
+                    raise RowProblem("", raw["__problem__"])
+                chunk.append(parse_row(raw, n, latest))
             except RowProblem as exc:
                 bad += 1
                 if len(errors) < MAX_REPORTED:
-                    errors.append((position, RowError(where, exc.field, exc.message)))
+                    errors.append((n, RowError(where(n), exc.field or None, exc.message)))
                 continue
             if len(chunk) >= CHUNK:
                 flush()
         flush()
+        if not sink.finish(keep=not bad):
+            stored = self._stored_before(seen, where) or [(0, RowError(records.name, "open_test_uuid", "a test id "
+                "was stored at the same time by another import"))]
+            bad += len(stored)
+            errors.extend(stored[: max(0, MAX_REPORTED - len(errors))])
         if bad:
-            raise MeasurementsRejected(source, [e for _, e in sorted(errors, key=lambda item: item[0])], bad)
+            raise MeasurementsRejected(records.name, [e for _, e in sorted(errors, key=lambda item: item[0])], bad)
         if result.stored == 0:
-            raise InvalidInput("file", f"{source}: no measurements in it")
-        record(self.session, self.actor, "measurements.import", "file", source[:200], reason=self.reason,
+            raise InvalidInput("file", f"{records.name}: no measurements in it")
+        record(self.session, self.actor, "measurements.import", "file", records.name[:200], reason=self.reason,
                details={"rows": result.stored, "sha256": result.sha256, "via": self.via})
         return result
 
-    def _check_chunk(self, chunk: list[Parsed], seen: dict[str, str]) -> list[tuple[int, RowError]]:
-        """Subscribers resolved; test ids repeated in the file or already stored are errors."""
+    def _check_chunk(self, chunk: list[Parsed], seen: dict[str, int],
+                     where: Callable[[int], str]) -> list[tuple[int, RowError]]:
+        """Subscribers resolved; unknown ones and test ids repeated within the file are errors."""
         errors: list[tuple[int, RowError]] = []
         self._resolve({p.subscriber for p in chunk} - self._subscribers.keys())
-        ids = [p.values["open_test_uuid"] for p in chunk]
-        stored = set(self.session.scalars(select(Measurement.open_test_uuid)
-                                          .where(Measurement.open_test_uuid.in_(ids)))) if ids else set()
         for parsed in chunk:
             test_id = parsed.values["open_test_uuid"]
             sid = self._subscribers.get(parsed.subscriber)
             if sid is None:
-                problem = RowError(parsed.where, "subscriber", f"no subscriber {parsed.subscriber!r}")
-            elif test_id in stored:
-                problem = RowError(parsed.where, "open_test_uuid", f"test {test_id} was imported before")
+                errors.append((parsed.n, RowError(where(parsed.n), "subscriber",
+                                                  f"no subscriber {parsed.subscriber!r}")))
             elif test_id in seen:
-                problem = RowError(parsed.where, "open_test_uuid",
-                                   f"test {test_id} appears twice (first at {seen[test_id]})")
+                errors.append((parsed.n, RowError(where(parsed.n), "open_test_uuid",
+                                                  f"test {test_id} appears twice (first at {where(seen[test_id])})")))
             else:
-                seen[test_id] = parsed.where
+                seen[test_id] = parsed.n
                 parsed.values["subscriber_id"] = sid
-                continue
-            errors.append((parsed.position, problem))
         return errors
+
+    def _stored_before(self, seen: dict[str, int], where: Callable[[int], str]) -> list[tuple[int, RowError]]:
+        """The rows whose test id the database holds already (asked only after the load failed on one)."""
+        ids = list(seen)
+        stored: list[str] = []
+        for start in range(0, len(ids), CHUNK):
+            stored.extend(self.session.scalars(select(Measurement.open_test_uuid).where(
+                Measurement.open_test_uuid.in_(ids[start:start + CHUNK]))))
+        return [(seen[i], RowError(where(seen[i]), "open_test_uuid", f"test {i} was imported before")) for i in stored]
 
     def _resolve(self, numbers: set[str]) -> None:
         for number in numbers:
@@ -305,22 +337,89 @@ class MeasurementWriter:
             query = select(Subscriber.number, Subscriber.id).where(Subscriber.number.in_(pending[start:start + CHUNK]))
             self._subscribers.update({n: i for n, i in self.session.execute(query)})
 
-    def _write(self, chunk: list[Parsed], sha256: str, now: datetime, ids: list[int] | None) -> int:
-        if not chunk:
-            return 0
-        for parsed in chunk:
-            parsed.values["source_sha256"], parsed.values["imported_at"] = sha256, now
-        if ids is not None:
-            stored = self.session.scalars(insert(Measurement).returning(Measurement.id),
-                                          [p.values for p in chunk])
-            ids.extend(stored)
-        elif self.postgres:
+
+class _Abandoned(Exception):
+    """Ends a load that must not be kept (bad rows were found after some were sent)."""
+
+
+class _Sink:
+    """Where checked rows go: one ``COPY`` (PostgreSQL) or batched ``INSERT`` s, all under one savepoint opened
+    with the first row; :meth:`finish` keeps or drops them and says whether the database accepted them."""
+
+    def __init__(self, session: Session, copy: bool, sha256: str, now: datetime, ids: list[int] | None) -> None:
+        self.session, self.use_copy, self.ids = session, copy, ids
+        self.tail = f"\t{sha256}\t{now.isoformat()}\n"
+        self.extra = {"source_sha256": sha256, "imported_at": now}
+        self.stack: ExitStack | None = None
+        self.copy: Any = None
+        self.failed = False
+        self.errors: tuple[type[BaseException], ...] = (IntegrityError,
+                                                        session.get_bind().dialect.loaded_dbapi.IntegrityError)
+
+    def _open(self) -> None:
+        self.stack = ExitStack()
+        self.stack.enter_context(self.session.begin_nested())
+        if self.use_copy:
             raw = self.session.connection().connection.driver_connection
-            with raw.cursor() as cursor, cursor.copy(  # type: ignore[union-attr]
-                    f"COPY measurements ({', '.join(STORED)}) FROM STDIN") as copy:
-                for parsed in chunk:
-                    values = parsed.values
-                    copy.write_row([values[c] for c in STORED])
-        else:
-            self.session.execute(insert(Measurement), [p.values for p in chunk])
-        return len(chunk)
+            cursor = self.stack.enter_context(raw.cursor())  # type: ignore[union-attr]
+            self.copy = self.stack.enter_context(cursor.copy(f"COPY measurements ({', '.join(STORED)}) FROM STDIN"))
+
+    def write(self, chunk: list[Parsed]) -> None:
+        """Send ``chunk`` (nothing more once the database refused a row)."""
+        if self.failed or not chunk:
+            return
+        try:
+            if self.stack is None:
+                self._open()
+            if self.use_copy:
+                self.copy.write(self._block(chunk))
+            else:
+                rows = [{**p.values, **self.extra} for p in chunk]
+                if self.ids is None:
+                    self.session.execute(insert(Measurement), rows)
+                else:
+                    self.ids.extend(self.session.scalars(insert(Measurement).returning(Measurement.id), rows))
+        except self.errors as exc:
+            self.failed = True
+            assert self.stack is not None
+            self.stack.__exit__(type(exc), exc, exc.__traceback__)  # rolls the savepoint back
+
+    def finish(self, keep: bool) -> bool:
+        """End the load, kept or dropped; False when the database refused a row."""
+        if self.failed:
+            return False
+        if self.stack is None:
+            return True
+        if not keep:
+            with suppress(_Abandoned):
+                self.stack.__exit__(_Abandoned, _Abandoned(), None)
+            return True
+        try:
+            self.stack.close()
+        except self.errors:
+            return False
+        return True
+
+    def _block(self, chunk: list[Parsed]) -> bytes:
+        """Rows in ``COPY``'s text format."""
+        tail = self.tail
+        lines = []
+        for parsed in chunk:
+            v = parsed.values
+            lines.append(f"{v['subscriber_id']}\t{v['open_test_uuid']}\t{v['time_utc'].isoformat()}\t"
+                         f"{v['download_kbit']}\t{v['upload_kbit']}\t{v['ping_ms']!r}\t{_copy_value(v['jitter_ms'])}\t"
+                         f"{_copy_value(v['packet_loss'])}\t{_copy_text(v['server_name'])}\t"
+                         f"{_copy_text(v['platform'])}\t{v['medium']}{tail}")
+        return "".join(lines).encode()
+
+
+COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value: float | None) -> str:
+    return "\\N" if value is None else repr(value)
+
+
+def _copy_text(value: str) -> str:
+    return value.translate(COPY_ESCAPES) if value and ("\\" in value or "\t" in value or "\n" in value
+                                                      or "\r" in value) else value

@@ -93,6 +93,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _dates(days: Sequence[date], shown: int = 10) -> str:
+    """`` (d1, d2, …)`` listing at most ``shown`` dates; empty for none."""
+    if not days:
+        return ""
+    more = f" and {len(days) - shown} more" if len(days) > shown else ""
+    return " (" + ", ".join(map(str, days[:shown])) + more + ")"
+
+
 def _ordinal(n: int) -> str:
     return ORDINALS[n - 1] if 0 < n <= len(ORDINALS) else f"{n}th"
 
@@ -235,17 +243,16 @@ def judge_criterion(criterion: Criterion, counted: Sequence[Sample], speeds: Spe
             good = sorted(d for d, s in best.items() if s.speed(direction) >= threshold - TOLERANCE)
             value, required = float(len(good)), float(criterion.min_days)
             met = len(good) >= criterion.min_days
-            detail = (f"{limit} reached on {len(good)} of {_plural(len(by_day), 'day')}"
-                      + (f" ({', '.join(map(str, good))})" if good else "") + f"; {criterion.min_days} needed")
+            detail = (f"{limit} reached on {len(good)} of {_plural(len(by_day), 'day')}{_dates(good)}; "
+                      f"{criterion.min_days} needed")
             behind = [best[d].id for d in sorted(best)]
         else:
             low = [s for s, ok in zip(counted, reached, strict=True) if not ok]
             bad_days = sorted({s.day for s in low})
             value, required = float(len(bad_days)), float(criterion.max_days)
             met = len(bad_days) <= criterion.max_days
-            detail = (f"below {limit} on {len(bad_days)} of {_plural(len(by_day), 'day')}"
-                      + (f" ({', '.join(map(str, bad_days))})" if bad_days else "")
-                      + f"; at most {criterion.max_days} allowed")
+            detail = (f"below {limit} on {len(bad_days)} of {_plural(len(by_day), 'day')}{_dates(bad_days)}; "
+                      f"at most {criterion.max_days} allowed")
             behind = [s.id for s in low]
     result.verdict, result.value, result.required = ("met" if met else "not_met"), round(value, 4), required
     result.detail, result.measurements = detail, behind

@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from noc.complaints.pdf import render_pdf
-from noc.complaints.record import Record
 
 CSV_COLUMNS = ("id", "open_test_uuid", "time_utc", "local_time", "download_mbps", "upload_mbps", "ping_ms",
                "jitter_ms", "packet_loss", "medium", "server_name", "platform", "counted", "set_aside", "segment",
@@ -41,18 +40,16 @@ def measurements_csv(measurements: list[dict[str, Any]]) -> bytes:
 
 
 def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, indent=1, default=str).encode()
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
-def build_pack(case: dict[str, Any], record: Record, version: int, generated_at: datetime,
+def build_pack(case: dict[str, Any], document: dict[str, Any], version: int, generated_at: datetime,
                timezone: str) -> tuple[bytes, str]:
-    """The pack's zip bytes and their SHA-256."""
+    """The pack's zip bytes and their SHA-256, from the case and its record's document."""
     local = generated_at.astimezone(ZoneInfo(timezone))
-    document = record.document()
     data = {"pack": {"case": case["id"], "version": version, "generated_at": local.isoformat(),
                      "timezone": timezone},
-            "case": case, "record": document}
-    data = json.loads(_json(data))  # the PDF shows exactly what record.json holds (dates as text)
+            "case": json.loads(_json(case)), "record": document}  # the PDF shows what record.json holds (text dates)
     files = {"evidence.pdf": render_pdf(data, generated_at), "record.json": _json(data),
              "measurements.csv": measurements_csv(document["measurements"])}
     digests = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
@@ -62,7 +59,7 @@ def build_pack(case: dict[str, Any], record: Record, version: int, generated_at:
     files["SHA256SUMS"] = "".join(f"{digests[n]}  {n}\n" for n in digests).encode()
     buffer = io.BytesIO()
     stamp = local.timetuple()[:6]
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, content in files.items():
             info = zipfile.ZipInfo(f"complaint-{case['id']}-v{version}/{name}", date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED

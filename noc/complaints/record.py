@@ -137,7 +137,7 @@ def build_record(session: Session, subscriber_id: int, start: date, end: date, p
     zone = profile.zone
     first = datetime.combine(start, time(0), zone)
     after = datetime.combine(end + timedelta(days=1), time(0), zone)
-    rows = list(session.execute(select(*MEASUREMENT_COLUMNS).where(
+    rows = list(session.connection().execute(select(*MEASUREMENT_COLUMNS).where(
         Measurement.subscriber_id == subscriber_id, Measurement.time_utc >= first, Measurement.time_utc < after)
         .order_by(Measurement.time_utc, Measurement.id)))
     samples = [Sample(r.id, r.open_test_uuid, r.time_utc, r.time_utc.astimezone(zone), r.download_kbit / 1000,

@@ -268,7 +268,8 @@ def generate_pack(session: Session, settings: Settings, actor: Actor, case: Comp
     record = case_record(session, settings, case)
     version = (session.scalar(select(func.max(EvidencePack.version)).where(EvidencePack.case_id == case.id)) or 0) + 1
     generated = utcnow().replace(microsecond=0)
-    content, digest = build_pack(case_document(session, case), record, version, generated, settings.timezone)
+    content, digest = build_pack(case_document(session, case), record.document(), version, generated,
+                                 settings.timezone)
     pack = EvidencePack(case_id=case.id, version=version, generated_at=generated, generated_by=actor.name,
                         verdict=record.verdict, sha256=digest, size=len(content), content=content)
     session.add(pack)

@@ -7,12 +7,14 @@ import json
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from noc.audit.models import AuditEntry
+from noc.complaints.measurements import CHUNK
 from noc.complaints.models import Measurement
 from noc.core.db import Database
 from noc.core.settings import Settings
@@ -144,3 +146,28 @@ def test_cli_import_one_line_per_error_exit_1_nothing_written(settings: Settings
     assert "imported 5 measurements" in done.stdout and count(net) == 5
     missing = run_noc(settings, "measurements", "import", str(tmp_path / "nope.csv"))
     assert missing.returncode == 1 and missing.stderr.startswith("error: cannot read")
+
+
+def test_a_bad_row_after_rows_already_sent_still_leaves_nothing(client: TestClient, handler: dict[str, str],
+                                                                net: Database) -> None:
+    """More rows than one chunk: the first chunk is on its way to the database when a later row turns out bad."""
+    start = local(campaign_days()[0], "00:00")
+    many = rows([(start + timedelta(seconds=7 * i), 90.0, 9.0) for i in range(CHUNK + 3)])
+    many[CHUNK + 1]["ping_ms"] = "n/a"
+    answer = client.post("/api/v1/measurements/import", files={"file": ("big.csv", csv_bytes(many))}, headers=handler)
+    assert answer.status_code == 422
+    assert answer.json()["errors"] == [{"row": f"big.csv line {CHUNK + 3}", "field": "ping_ms",
+                                        "message": "'n/a' is not a number"}]
+    assert count(net) == 0
+    first = client.post("/api/v1/measurements/import", files={"file": ("one.csv", csv_bytes(many[CHUNK + 2:]))},
+                        headers=handler)
+    assert first.status_code == 201
+    many[CHUNK + 1]["ping_ms"] = "11"
+    again = client.post("/api/v1/measurements/import", files={"file": ("big.csv", csv_bytes(many))}, headers=handler)
+    assert again.status_code == 422  # the last row was stored before: the database refuses the load at its end
+    assert again.json()["errors"] == [{"row": f"big.csv line {CHUNK + 4}", "field": "open_test_uuid",
+                                       "message": f"test {many[-1]['open_test_uuid']} was imported before"}]
+    assert count(net) == 1
+    done = client.post("/api/v1/measurements/import", files={"file": ("big.csv", csv_bytes(many[:-1]))},
+                       headers=handler)
+    assert done.status_code == 201 and done.json()["imported"] == CHUNK + 2 and count(net) == CHUNK + 3
