@@ -125,8 +125,10 @@ def _health(readings: list[_Reading], times: list[datetime], parsed: dict[int, l
     ``parsed`` keeps each reading's findings once read."""
     low, high = bisect.bisect_left(times, at - window), bisect.bisect_right(times, at + window)
     if low < high:
-        index = max(range(low, high), key=lambda i: (GRADE_RANK.get(readings[i].grade, 0),
-                                                      -abs((readings[i].at - at).total_seconds())))
+        index = low
+        if high - low > 1:  # the worst grade, the nearest among equals
+            index = max(range(low, high), key=lambda i: (GRADE_RANK.get(readings[i].grade, 0),
+                                                          -abs((readings[i].at - at).total_seconds())))
         worst = readings[index]
         if index not in parsed:
             parsed[index] = _findings(worst)

@@ -21,7 +21,7 @@ DIRECTIONS = ("download", "upload")
 ORDINALS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Sample:
     """One measurement as the method sees it: when (UTC and local), speeds in Mbit/s, over which medium."""
 
