@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -347,8 +348,7 @@ class _Sink:
     with the first row; :meth:`finish` keeps or drops them and says whether the database accepted them."""
 
     def __init__(self, session: Session, copy: bool, sha256: str, now: datetime, ids: list[int] | None) -> None:
-        self.session, self.use_copy, self.ids = session, copy, ids
-        self.tail = f"\t{sha256}\t{now.isoformat()}\n"
+        self.session, self.use_copy, self.ids, self.sha256, self.now = session, copy, ids, sha256, now
         self.extra = {"source_sha256": sha256, "imported_at": now}
         self.stack: ExitStack | None = None
         self.copy: Any = None
@@ -362,7 +362,8 @@ class _Sink:
         if self.use_copy:
             raw = self.session.connection().connection.driver_connection
             cursor = self.stack.enter_context(raw.cursor())  # type: ignore[union-attr]
-            self.copy = self.stack.enter_context(cursor.copy(f"COPY measurements ({', '.join(STORED)}) FROM STDIN"))
+            self.copy = self.stack.enter_context(cursor.copy(  # a writer thread sends while the next chunk is checked
+                f"COPY measurements ({', '.join(STORED)}) FROM STDIN", writer=QueuedLibpqWriter(cursor)))
 
     def write(self, chunk: list[Parsed]) -> None:
         """Send ``chunk`` (nothing more once the database refused a row)."""
@@ -372,7 +373,7 @@ class _Sink:
             if self.stack is None:
                 self._open()
             if self.use_copy:
-                self.copy.write(self._block(chunk))
+                self.copy.write(copy_rows(chunk, self.sha256, self.now))
             else:
                 rows = [{**p.values, **self.extra} for p in chunk]
                 if self.ids is None:
@@ -400,17 +401,18 @@ class _Sink:
             return False
         return True
 
-    def _block(self, chunk: list[Parsed]) -> bytes:
-        """Rows in ``COPY``'s text format."""
-        tail = self.tail
-        lines = []
-        for parsed in chunk:
-            v = parsed.values
-            lines.append(f"{v['subscriber_id']}\t{v['open_test_uuid']}\t{v['time_utc'].isoformat()}\t"
-                         f"{v['download_kbit']}\t{v['upload_kbit']}\t{v['ping_ms']!r}\t{_copy_value(v['jitter_ms'])}\t"
-                         f"{_copy_value(v['packet_loss'])}\t{_copy_text(v['server_name'])}\t"
-                         f"{_copy_text(v['platform'])}\t{v['medium']}{tail}")
-        return "".join(lines).encode()
+
+def copy_rows(chunk: list[Parsed], sha256: str, now: datetime) -> bytes:
+    """Checked rows (their subscriber resolved) in ``COPY``'s text format, in :data:`STORED` column order."""
+    tail = f"\t{sha256}\t{now.isoformat()}\n"
+    lines = []
+    for parsed in chunk:
+        v = parsed.values
+        lines.append(f"{v['subscriber_id']}\t{v['open_test_uuid']}\t{v['time_utc'].isoformat()}\t"
+                     f"{v['download_kbit']}\t{v['upload_kbit']}\t{v['ping_ms']!r}\t{_copy_value(v['jitter_ms'])}\t"
+                     f"{_copy_value(v['packet_loss'])}\t{_copy_text(v['server_name'])}\t"
+                     f"{_copy_text(v['platform'])}\t{v['medium']}{tail}")
+    return "".join(lines).encode()
 
 
 COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

@@ -256,15 +256,6 @@ class EvidenceDocument:
             value = top * k / 4
             y = bottom - height * k / 4
             pdf.text(pdf.l_margin, y + 1, f"{value:.0f}")
-        for key, color, label in SPEED_LINES:
-            y = bottom - height * speeds[key] / top
-            pdf.set_draw_color(*color)
-            pdf.set_dash_pattern(dash=1.5, gap=1)
-            pdf.line(left, y, left + width, y)
-            pdf.set_dash_pattern()
-            pdf.set_text_color(*color)
-            pdf.text(left + width - 40, y - 0.8, f"{label} {speeds[key]:g}")
-        pdf.set_text_color(0, 0, 0)
         count = len(values)
         points = [(left + width * (i + 0.5) / max(count, 1), bottom - height * v / top) for i, v in enumerate(values)]
         pdf.set_draw_color(*MEASURED[direction])
@@ -273,8 +264,23 @@ class EvidenceDocument:
             for x, y in points:
                 pdf.circle(x, y, 0.8, style="F")
         elif points:
+            pdf.set_line_width(0.1)
             pdf.polyline(_thinned(points))
+        pdf.set_line_width(0.4)
+        for key, color, label in SPEED_LINES:  # over the measurements, so a dense cloud never hides them
+            y = bottom - height * speeds[key] / top
+            pdf.set_draw_color(*color)
+            pdf.set_dash_pattern(dash=1.5, gap=1)
+            pdf.line(left, y, left + width, y)
+            pdf.set_dash_pattern()
+            text = f"{label} {speeds[key]:g}"
+            pdf.set_fill_color(255, 255, 255)
+            pdf.rect(left + width - 40.5, y - 3.2, pdf.get_string_width(text) + 1, 2.9, style="F")
+            pdf.set_text_color(*color)
+            pdf.text(left + width - 40, y - 0.8, text)
+        pdf.set_text_color(0, 0, 0)
         pdf.set_draw_color(0, 0, 0)
+        pdf.set_line_width(0.2)
         pdf.set_y(bottom + 1)
         pdf.cell(0, 4, f"measurements 1 to {count} in time order (the # of the table below)", align="C",
                  new_x=XPos.LMARGIN, new_y=YPos.NEXT)

@@ -67,7 +67,8 @@ class Record:
             "profile": describe_method(self.profile),
             "period": {"from": self.start.isoformat(), "to": self.end.isoformat(), "timezone": self.profile.timezone},
             "campaign": {"valid": campaign.valid, "measurements": len(self.samples), "counted": len(campaign.counted),
-                         "set_aside": set_aside_counts, "checks": [asdict(c) for c in campaign.checks],
+                         "set_aside": set_aside_counts, "set_aside_reasons": SET_ASIDE,
+                         "checks": [asdict(c) for c in campaign.checks],
                          "missing": campaign.missing, "conditions": campaign.conditions},
             "criteria": [asdict(r) for r in self.judgement.criteria],
             "verdict": self.verdict,
@@ -88,7 +89,7 @@ class Record:
             "upload_mbps": sample.upload, "ping_ms": row.ping_ms, "jitter_ms": row.jitter_ms,
             "packet_loss": row.packet_loss, "server_name": row.server_name, "platform": row.platform,
             "medium": row.medium, "source_sha256": row.source_sha256, "counted": reason is None,
-            "set_aside": reason, "set_aside_reason": SET_ASIDE.get(reason or ""),
+            "set_aside": reason,
             "context": {"segment": context.segment, "utilization": context.utilization,
                         "cpe_health": None if health is None else {
                             "grade": health.grade, "at": health.at.isoformat(), "source": health.source,

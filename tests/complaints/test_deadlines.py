@@ -47,6 +47,9 @@ def test_dst_change_in_march_2027_does_not_move_a_deadline() -> None:
     assert local_date(after_midnight, LJ) == date(2027, 3, 16)
     assert decision_due(local_date(after_midnight, LJ)) == date(2027, 3, 31)
     assert local_date(datetime(2027, 3, 28, 1, 30, tzinfo=UTC), LJ) == date(2027, 3, 28)  # 03:30 CEST
+    # a deadline on the day of the change itself (Sunday 28 March, Easter Sunday) moves past Easter Monday
+    assert deadline(date(2027, 3, 13), 15) == date(2027, 3, 30)
+    assert lodging_deadline(date(2027, 3, 13), None, date(2027, 3, 1)).deadline == date(2027, 3, 30)
 
 
 def test_saturday_and_sunday_move_to_monday() -> None:
