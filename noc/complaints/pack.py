@@ -62,7 +62,7 @@ def build_pack(case: dict[str, Any], document: dict[str, Any], version: int, gen
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, content in files.items():
             info = zipfile.ZipInfo(f"complaint-{case['id']}-v{version}/{name}", date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = zipfile.ZIP_STORED if name.endswith(".pdf") else zipfile.ZIP_DEFLATED  # compressed
             info.external_attr = 0o644 << 16
             archive.writestr(info, content)
     content = buffer.getvalue()
