@@ -29,6 +29,7 @@ ENABLED: tuple[str, ...] = (
     "noc.maintenance",
     "noc.polling",
     "noc.capacity",
+    "noc.complaints",
 )
 """Packages of the enabled capabilities, each exposing ``CAPABILITY``."""
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -72,12 +74,25 @@ def store(session: Session, rollups: list[SegmentRollup]) -> int:
     return stored
 
 
-def history(session: Session, segment_id: int, since: datetime, direction: str | None = None) -> list[SegmentRollup]:
-    """A segment's rollups since ``since``, oldest first."""
+def history(session: Session, segment_id: int, since: datetime, direction: str | None = None,
+            until: datetime | None = None) -> list[SegmentRollup]:
+    """A segment's rollups starting at or after ``since`` (and at or before ``until``), oldest first."""
     query = select(SegmentRollup).where(SegmentRollup.segment_id == segment_id, SegmentRollup.start >= since)
     if direction is not None:
         query = query.where(SegmentRollup.direction == direction)
+    if until is not None:
+        query = query.where(SegmentRollup.start <= until)
     return list(session.scalars(query.order_by(SegmentRollup.start, SegmentRollup.direction)))
+
+
+def means_between(session: Session, segment_id: int, since: datetime,
+                  until: datetime) -> list[tuple[str, datetime, int, float]]:
+    """(direction, start, seconds, mean) of a segment's rollups starting within ``[since, until]``, oldest first
+    (plain rows: cheap for long spans)."""
+    query = select(SegmentRollup.direction, SegmentRollup.start, SegmentRollup.seconds, SegmentRollup.mean).where(
+        SegmentRollup.segment_id == segment_id, SegmentRollup.start >= since, SegmentRollup.start <= until)
+    return [(d, start, seconds, mean) for d, start, seconds, mean in
+            session.connection().execute(query.order_by(SegmentRollup.start, SegmentRollup.direction))]
 
 
 def keep_latest(session: Session, points: list[SegmentPoint]) -> None:
@@ -93,3 +108,12 @@ def keep_latest(session: Session, points: list[SegmentPoint]) -> None:
         row.at = datetime.fromtimestamp(point.at, UTC)
         row.utilization, row.bps, row.capacity_bps = point.utilization, point.bps, point.capacity_bps
         session.add(row)
+
+
+def store_points(session: Session, points: Iterable[SegmentPoint], period_s: int = DEFAULT_PERIOD_S) -> int:
+    """Roll ``points`` up into periods of ``period_s`` and store each period not stored yet (history from
+    elsewhere than the live poll cycle, e.g. the demo's); returns how many rollups were stored."""
+    buffer = RollupBuffer(period_s)
+    for point in points:
+        buffer.add(point)
+    return store(session, buffer.close(sys.maxsize))

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     capacity_rules_file: Path | None = Field(None, description="YAML of capacity rules per segment kind "
                                              "(default: the built-in 70 % rules); per-segment overrides are "
                                              "checked against it.")
+    complaint_profiles_dir: Path | None = Field(None, description="Directory of YAML rule profiles (speed "
+                                                "complaints) that replace built-in ones of the same name or add "
+                                                "new ones; see docs/complaints.md.")
+    complaint_capture_interval_s: int = Field(60, ge=10, description="Seconds between polls of a complaint "
+                                              "subscriber's CPE during the case's evidence capture.")
 
     def shard(self) -> tuple[int, int]:
         """``poll_shard`` as (index, count)."""

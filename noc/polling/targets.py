@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -55,14 +56,16 @@ def segment_devices(session: Session, box: SecretBox, *, timeout: float, retries
 
 
 def cpes(session: Session, box: SecretBox, *, timeout: float, retries: int,
-         shard: tuple[int, int] = (0, 1)) -> list[PollTarget]:
-    """Enabled CPEs with a management address, in this worker's shard.
+         shard: tuple[int, int] = (0, 1), ids: Collection[int] | None = None) -> list[PollTarget]:
+    """Enabled CPEs with a management address, in this worker's shard (only those of ``ids`` when given).
 
     Reads only the columns a poll needs (no ORM objects) and leaves other shards' rows in the database.
     """
     creds = _load_credentials(session, box)
     query = select(Cpe.id, Cpe.serial, Cpe.profile, Cpe.address, Cpe.port, Cpe.credential_id).where(
         Cpe.enabled.is_(True), Cpe.address.is_not(None))
+    if ids is not None:
+        query = query.where(Cpe.id.in_(ids))
     if shard[1] > 1:
         query = query.where(Cpe.id % shard[1] == shard[0])
     return [

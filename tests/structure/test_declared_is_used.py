@@ -15,9 +15,10 @@ SOURCES = [*(ROOT / "noc").rglob("*.py"), *(ROOT / "collectors").rglob("*.py")]
 INDIRECT = {
     "psycopg": "SQLAlchemy's PostgreSQL driver (postgresql+psycopg:// URLs)",
     "email-validator": "pydantic's EmailStr (subscribers' e-mail addresses)",
+    "python-multipart": "FastAPI's multipart parsing (measurement file uploads)",
 }
 IMPORT_NAMES = {"pyyaml": "yaml", "prometheus-client": "prometheus_client", "influxdb-client": "influxdb_client",
-                "pydantic-settings": "pydantic_settings"}
+                "pydantic-settings": "pydantic_settings", "fpdf2": "fpdf"}
 
 
 def attribute_names() -> set[str]:

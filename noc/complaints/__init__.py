@@ -1,0 +1,10 @@
+"""Speed complaints: measurements, discrepancy records per the regulator's method, deadlines, evidence packs."""
+
+from noc.core.capability import Capability
+
+CAPABILITY = Capability.of(
+    __name__,
+    "Measurements, discrepancy records per the regulator's method, complaint cases with deadlines, evidence "
+    "capture and evidence packs.",
+    "models", "router", "jobs", "cli", "demo",
+)
