@@ -10,7 +10,7 @@ test:
 	@NOC_TEST_PG_URL="$$(scripts/ensure-test-deps | tail -n 1)" && export NOC_TEST_PG_URL && \
 	  .venv/bin/ruff check . && \
 	  .venv/bin/mypy && \
-	  .venv/bin/pytest
+	  .venv/bin/pytest -n $${NOC_TEST_WORKERS:-4} --dist loadfile
 
 lint:
 	@scripts/bootstrap-venv
