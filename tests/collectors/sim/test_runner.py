@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +18,9 @@ import yaml
 
 from collectors.sim import NetworkConfig, SimulatedNetwork, demo_config, main, serve
 from collectors.sim.loadgen import DEFAULT_OIDS, requests
+from collectors.sim.message import decode_message
 from collectors.sim.responder import answer
+from collectors.snmp.ber import PduType
 from tests.collectors.sim import netsnmp
 from tests.collectors.sim.netsnmp import SnmpError
 
@@ -210,14 +211,15 @@ def test_demo_network_matches_noc_demo_inventory() -> None:
         assert agent.community == credential
 
 
-def test_answers_thousands_of_requests_per_second_in_process() -> None:
-    """A floor, not the benchmark (docs/simulator.md has the UDP figures): the responder alone, fast codec."""
+def test_answers_every_request_in_process() -> None:
+    """The responder alone, fast codec: every request of a batch answered with its own id (the throughput is a
+    benchmark's business: docs/simulator.md has the UDP figures)."""
     with SimulatedNetwork({"agents": [{"kind": "router", "name": "r", "interfaces": [
             {"index": 1, "name": "x", "speed_mbps": 1000, "inbound": {"peak": 0.5}}]}]}) as net:
         agent = net.agent("r")
         batch = requests("public", DEFAULT_OIDS, 2000)
-        start = time.perf_counter()
         replies = [answer(agent, request) for request in batch]
-        rate = len(batch) / (time.perf_counter() - start)
     assert all(replies)
-    assert rate > 2000, rate
+    decoded = [decode_message(reply) for reply in replies if reply]
+    assert [m.request_id for m in decoded] == list(range(1000, 3000))
+    assert all(m.pdu_type == PduType.RESPONSE and len(m.varbinds) == len(DEFAULT_OIDS) for m in decoded)
