@@ -59,6 +59,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 def db(settings: Settings) -> Iterator[Database]:
     """The fresh database with the schema migrated to the newest version."""
     database = Database(settings.resolved_database_url())
+    database.attach_secret(settings.resolved_secret_key)
     upgrade(database)
     yield database
     database.dispose()

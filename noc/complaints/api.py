@@ -26,7 +26,18 @@ from noc.complaints.measurements import (
 )
 from noc.complaints.models import CaptureReading, ComplaintCase, EvidencePack, Measurement
 from noc.core.errors import NotFound
-from noc.core.http import ERROR_RESPONSES, ApiError, Paging, ReasonHeader, RuntimeDep, SessionDep, error_body, require
+from noc.core.http import (
+    ERROR_RESPONSES,
+    ApiError,
+    Id,
+    Paging,
+    ReadSessionDep,
+    ReasonHeader,
+    RuntimeDep,
+    SessionDep,
+    error_body,
+    require,
+)
 from noc.core.security import Principal, Role
 from noc.inventory.models import Subscriber
 
@@ -165,7 +176,7 @@ def list_measurements(s: SessionDep, who: Handler, query: Annotated[MeasurementF
 
 @router.get("/subscribers/{subscriber_id}/discrepancy", tags=["complaints"],
             summary="Discrepancy record: the regulator's method applied, network context, likely cause")
-def discrepancy(subscriber_id: int, rt: RuntimeDep, s: SessionDep, who: Handler,
+def discrepancy(subscriber_id: Id, rt: RuntimeDep, s: SessionDep, who: Handler,
                 start: Annotated[date | None, Query(alias="from", description="Local date; default 29 days "
                                                      "before `to`.")] = None,
                 end: Annotated[date | None, Query(alias="to", description="Local date; default today.")] = None,
@@ -259,7 +270,7 @@ def open_case(body: service.CaseIn, rt: RuntimeDep, s: SessionDep, who: Handler,
 
 
 @router.get("/complaints", tags=["complaints"], summary="Complaint cases; ?due_within=N for those due soon")
-def list_cases(rt: RuntimeDep, s: SessionDep, _: Handler, query: Annotated[CaseFilter, Query()]) -> dict[str, Any]:
+def list_cases(rt: RuntimeDep, s: ReadSessionDep, _: Handler, query: Annotated[CaseFilter, Query()]) -> dict[str, Any]:
     cases, total = service.due_cases(s, rt.settings, query.due_within, query.state, query.subscriber, query.limit,
                                      query.offset)
     return {"items": [CaseOut(**service.case_document(s, c)) for c in cases], "total": total,
@@ -267,13 +278,13 @@ def list_cases(rt: RuntimeDep, s: SessionDep, _: Handler, query: Annotated[CaseF
 
 
 @router.get("/complaints/{case_id}", response_model=CaseOut, tags=["complaints"], summary="One complaint case")
-def get_case(case_id: int, s: SessionDep, _: Handler) -> dict[str, Any]:
+def get_case(case_id: Id, s: ReadSessionDep, _: Handler) -> dict[str, Any]:
     return service.case_document(s, _case(s, case_id))
 
 
 @router.patch("/complaints/{case_id}", response_model=CaseOut, tags=["complaints"],
               summary="Link another record: measurement period and profile (open cases)")
-def change_period(case_id: int, body: service.PeriodIn, rt: RuntimeDep, s: SessionDep, who: Handler,
+def change_period(case_id: Id, body: service.PeriodIn, rt: RuntimeDep, s: SessionDep, who: Handler,
                   reason: ReasonHeader = "") -> dict[str, Any]:
     case = service.change_period(s, rt.settings, who.actor, _case(s, case_id), body, reason)
     s.commit()
@@ -282,7 +293,7 @@ def change_period(case_id: int, body: service.PeriodIn, rt: RuntimeDep, s: Sessi
 
 @router.post("/complaints/{case_id}/decision", response_model=CaseOut, tags=["complaints"],
              summary="Record the decision and remedy (ends the evidence capture)")
-def decide(case_id: int, body: service.DecisionIn, rt: RuntimeDep, s: SessionDep, who: Handler,
+def decide(case_id: Id, body: service.DecisionIn, rt: RuntimeDep, s: SessionDep, who: Handler,
            reason: ReasonHeader = "") -> dict[str, Any]:
     case = service.decide(s, rt.settings, who.actor, _case(s, case_id), body, reason)
     s.commit()
@@ -300,7 +311,7 @@ class ReadingOut(BaseModel):
 
 @router.get("/complaints/{case_id}/readings", tags=["complaints"],
             summary="The case's evidence capture: graded CPE readings, newest first")
-def readings(case_id: int, s: SessionDep, _: Handler,
+def readings(case_id: Id, s: ReadSessionDep, _: Handler,
              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
              offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
     case = _case(s, case_id)
@@ -326,7 +337,7 @@ ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/
 
 @router.get("/complaints/{case_id}/evidence", tags=["complaints"], response_class=Response, responses=ZIP_RESPONSE,
             summary="Download the evidence pack (the newest version, or ?version=N; the first is made on demand)")
-def get_evidence(case_id: int, rt: RuntimeDep, s: SessionDep, who: Handler,
+def get_evidence(case_id: Id, rt: RuntimeDep, s: SessionDep, who: Handler,
                  version: Annotated[int | None, Query(ge=1)] = None, reason: ReasonHeader = "") -> Response:
     case = _case(s, case_id)
     pack = service.stored_pack(s, case, version) or service.generate_pack(s, rt.settings, who.actor, case, reason)
@@ -338,7 +349,7 @@ def get_evidence(case_id: int, rt: RuntimeDep, s: SessionDep, who: Handler,
 
 @router.post("/complaints/{case_id}/evidence", status_code=201, response_model=PackOut, tags=["complaints"],
              summary="Generate a new version of the evidence pack (earlier versions stay as they are)")
-def new_evidence(case_id: int, rt: RuntimeDep, s: SessionDep, who: Handler, reason: ReasonHeader = "") -> Any:
+def new_evidence(case_id: Id, rt: RuntimeDep, s: SessionDep, who: Handler, reason: ReasonHeader = "") -> Any:
     pack = service.generate_pack(s, rt.settings, who.actor, _case(s, case_id), reason)
     s.commit()
     return {"version": pack.version, "generated_at": pack.generated_at, "sha256": pack.sha256,
@@ -357,7 +368,7 @@ class ReleaseIn(BaseModel):
 @router.post("/complaints/{case_id}/evidence/release", tags=["complaints"], response_class=Response,
              responses={**ZIP_RESPONSE, 403: {"description": "The tax number does not match the subscriber's."}},
              summary="Hand the pack to the subscriber: their tax number must match")
-def release(case_id: int, body: ReleaseIn, s: SessionDep, who: Handler, reason: ReasonHeader = "") -> Response:
+def release(case_id: Id, body: ReleaseIn, s: SessionDep, who: Handler, reason: ReasonHeader = "") -> Response:
     case = _case(s, case_id)
     pack = service.stored_pack(s, case, body.version)
     if pack is None:

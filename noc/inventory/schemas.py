@@ -40,10 +40,23 @@ NORMAL_SHARE = 0.8
 MINIMUM_SHARE = 0.5
 """Default minimum speed as a share of the advertised speed."""
 
+def not_a_number(value: Any) -> Any:
+    """Refuse numbers where a date is meant (pydantic would read 0 as 1970-01-01)."""
+    if isinstance(value, int | float):
+        raise ValueError("must be a date (YYYY-MM-DD), not a number")
+    return value
+
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                         pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
-Mbps = Annotated[float, Field(gt=0, le=1_000_000)]
+Mbps = Annotated[float, Field(ge=0.001, le=1_000_000, description="Mbit/s, from 0.001 (1 kbit/s).")]
+AdvertisedMbps = Annotated[float, Field(ge=0.01, le=1_000_000, description="Mbit/s, from 0.01 (10 kbit/s): its "
+                                        "default shares stay at or above 0.001.")]
+Secret = Annotated[SecretStr, StringConstraints(min_length=1, max_length=256)]
+Date = Annotated[date, BeforeValidator(not_a_number)]
+MAX_MEMBERS = 10_000
+"""Most interfaces one segment counts."""
 Port = Annotated[int, Field(ge=1, le=65535)]
 LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*$")
@@ -81,14 +94,14 @@ class CredentialIn(InventoryInput):
 
     name: Name
     version: CredentialVersion
-    community: SecretStr | None = None
+    community: Secret | None = None
     v3_user: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
     auth_proto: Annotated[AuthProto | None, BeforeValidator(normalise_auth_protocol)] = Field(
         None, description="MD5, SHA, SHA224, SHA256, SHA384 or SHA512, as operators write them (sha-256, SHA1...).")
-    auth_key: SecretStr | None = None
+    auth_key: Secret | None = None
     priv_proto: Annotated[PrivProto | None, BeforeValidator(normalise_priv_protocol)] = Field(
         None, description="DES, AES, AES192, AES256 (net-snmp's key extension) or AES192C, AES256C (Cisco's).")
-    priv_key: SecretStr | None = None
+    priv_key: Secret | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -132,8 +145,8 @@ class PackageIn(InventoryInput):
 
     code: Name
     name: Text
-    download_mbps: Mbps
-    upload_mbps: Mbps
+    download_mbps: AdvertisedMbps
+    upload_mbps: AdvertisedMbps
     normal_download_mbps: Mbps | None = None
     normal_upload_mbps: Mbps | None = None
     min_download_mbps: Mbps | None = None
@@ -164,9 +177,10 @@ class SubscriberIn(InventoryInput):
     phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\+?[0-9][0-9 ()/-]{5,19})?$")] = ""
     email: EmailStr | None = None
     language: Language = "sl"
-    tax_number: str = ""
+    tax_number: Annotated[str, Field(max_length=16, description="Slovenian tax number: 8 digits, the last a "
+                                     "mod-11 check digit (an SI prefix is accepted).")] = ""
     ssid_consent: bool = False
-    notification_opt_outs: list[NoticeCategory] = Field(default_factory=list)
+    notification_opt_outs: list[NoticeCategory] = Field(default_factory=list, max_length=20)
 
     @field_validator("tax_number")
     @classmethod
@@ -199,8 +213,8 @@ class ContractIn(InventoryInput):
 
     subscriber: Name
     package: Name
-    start_date: date
-    end_date: date | None = None
+    start_date: Date
+    end_date: Date | None = None
 
     @model_validator(mode="after")
     def _order(self) -> Self:
@@ -214,7 +228,7 @@ class DeviceIn(InventoryInput):
 
     name: Name
     kind: DeviceKind
-    address: str
+    address: Annotated[str, Field(max_length=253, description="An IP address or a DNS host name.")]
     port: Port = 161
     profile: Name = "if-mib"
     credential: Name | None = None
@@ -235,7 +249,7 @@ class MemberIn(InventoryInput):
 
     device: Name
     direction: Direction
-    if_index: Annotated[int, Field(ge=1)] | None = None
+    if_index: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
     if_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
     counter: Counter | None = None
 
@@ -257,18 +271,19 @@ class SegmentIn(InventoryInput):
     capacity_down_mbps: Mbps | None = None
     capacity_up_mbps: Mbps | None = None
     description: Annotated[str, StringConstraints(max_length=2000)] = ""
-    rules: dict[str, Any] = Field(default_factory=dict, description="Capacity rule overrides (checked by capacity).")
-    members: list[MemberIn] | None = None
+    rules: dict[str, Any] = Field(default_factory=dict, max_length=50,
+                                  description="Capacity rule overrides (checked by capacity).")
+    members: Annotated[list[MemberIn], Field(max_length=MAX_MEMBERS)] | None = None
 
 
 class CpeIn(InventoryInput):
     """A subscriber's CPE: identity, device profile, management address and attachments."""
 
     serial: Name
-    mac: str
+    mac: Annotated[str, Field(max_length=17, description="12 hex digits, optionally separated by : - or .")]
     model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     profile: Name = "docsis-cm"
-    address: str | None = None
+    address: Annotated[str, Field(max_length=253, description="An IP address or a DNS host name.")] | None = None
     port: Port = 161
     credential: Name | None = None
     subscriber: Name | None = None
