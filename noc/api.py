@@ -139,7 +139,7 @@ def create_app(settings: Settings, database: Database | None = None, *, schedule
     app.state.runtime = rt
     app.state.scheduler = None
     app.add_middleware(Guard, max_body_bytes=settings.api_max_body_bytes,
-                       auth_failures_per_min=settings.api_auth_failures_per_min)
+                       auth_failures_per_min=settings.api_auth_failures_per_min, max_in_flight=settings.api_threads)
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
     api.include_router(health_router())

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
@@ -10,6 +9,7 @@ from pydantic import BaseModel
 
 from noc.audit.service import parse_details, recent, verify_chain
 from noc.core.http import ERROR_RESPONSES, Paging, ReadSessionDep, RuntimeDep, require
+from noc.core.inputs import DateTime
 from noc.core.security import ADMINS, Principal
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES)
@@ -25,7 +25,7 @@ class AuditFilter(Paging):
 
 class AuditEntryOut(BaseModel):
     seq: int
-    at: datetime
+    at: DateTime
     actor: str
     role: str
     action: str

@@ -82,7 +82,7 @@ class TokenAuthenticator:
         self.db = db
         self._touched: dict[int, datetime] = {}
         self._lock = threading.Lock()
-        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="noc-token-touch")
+        self._writer: ThreadPoolExecutor | None = None
 
     def __call__(self, session: Session, token: str) -> Principal | None:
         row = session.execute(
@@ -100,7 +100,10 @@ class TokenAuthenticator:
             if due:
                 self._touched[token_id] = now
         if due:
-            self._writer.submit(self._touch, token_id, now)
+            with self._lock:
+                if self._writer is None:
+                    self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="noc-token-touch")
+                self._writer.submit(self._touch, token_id, now)
         return Principal(user_id=user_id, name=name, role=Role(role))
 
     def _touch(self, token_id: int, now: datetime) -> None:
@@ -113,8 +116,11 @@ class TokenAuthenticator:
                 self._touched.pop(token_id, None)
 
     def close(self) -> None:
-        """Finish the pending ``last_used_at`` writes."""
-        self._writer.shutdown(wait=True)
+        """Finish the pending ``last_used_at`` writes (a later request starts a new writer)."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
 
 
 def wire(runtime: Runtime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -21,6 +21,7 @@ from noc.capacity.tickets import transition
 from noc.core.db import utcnow
 from noc.core.errors import NotFound
 from noc.core.http import ERROR_RESPONSES, Id, Paging, ReadSessionDep, ReasonHeader, RuntimeDep, SessionDep, require
+from noc.core.inputs import Date, DateTime
 from noc.core.security import ALL_ROLES, NETWORK_EDITORS, Principal
 from noc.inventory.kinds import SEGMENT
 from noc.inventory.models import Segment
@@ -41,7 +42,7 @@ def rules_problem(segment: Segment, rt: RuntimeDep) -> str | None:
 
 
 class DirectionNow(BaseModel):
-    at: datetime
+    at: DateTime
     utilization: float
     bps: float
     capacity_bps: float
@@ -75,7 +76,7 @@ class ReportRow(BaseModel):
     busy_hour_p95: float | None
     busy_hour_days: int
     threshold: float
-    forecast_date: date | None
+    forecast_date: Date | None
     open_tickets: int
     rules_error: str | None = None
 
@@ -126,7 +127,7 @@ def report(rt: RuntimeDep, s: ReadSessionDep, _: Anyone,
 
 
 class RollupOut(BaseModel):
-    start: datetime
+    start: DateTime
     direction: str
     seconds: int
     mean: float
@@ -158,7 +159,7 @@ def utilization(
 
 
 class EvidenceOut(BaseModel):
-    start: datetime
+    start: DateTime
     seconds: int
     mean: float
     max: float
@@ -179,11 +180,11 @@ class TicketOut(BaseModel):
     first_value: float
     latest_peak: float
     breach_count: int
-    last_breach_at: datetime
-    predicted_date: date | None
-    opened_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
+    last_breach_at: DateTime
+    predicted_date: Date | None
+    opened_at: DateTime
+    updated_at: DateTime
+    closed_at: DateTime | None
     new_capacity_mbps: float | None
     note: str
     evidence: list[EvidenceOut]

@@ -7,7 +7,6 @@ Every endpoint admits complaint handlers and admins. Reads of a subscriber's rec
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
@@ -38,6 +37,7 @@ from noc.core.http import (
     error_body,
     require,
 )
+from noc.core.inputs import Date, DateTime
 from noc.core.security import Principal, Role
 from noc.inventory.models import Subscriber
 
@@ -73,7 +73,7 @@ class MeasurementOut(BaseModel):
     id: int
     subscriber: str
     open_test_uuid: str
-    time_utc: datetime
+    time_utc: DateTime
     download_kbit: int
     upload_kbit: int
     ping_ms: float
@@ -83,7 +83,7 @@ class MeasurementOut(BaseModel):
     platform: str
     medium: str
     source_sha256: str
-    imported_at: datetime
+    imported_at: DateTime
 
 
 class ImportOut(BaseModel):
@@ -147,8 +147,8 @@ def import_measurements(s: SessionDep, who: Handler, file: Annotated[UploadFile,
 
 class MeasurementFilter(Paging):
     subscriber: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: DateTime | None = None
+    until: DateTime | None = None
 
 
 @router.get("/measurements", tags=["measurements"], summary="Measurements, newest first")
@@ -177,9 +177,9 @@ def list_measurements(s: SessionDep, who: Handler, query: Annotated[MeasurementF
 @router.get("/subscribers/{subscriber_id}/discrepancy", tags=["complaints"],
             summary="Discrepancy record: the regulator's method applied, network context, likely cause")
 def discrepancy(subscriber_id: Id, rt: RuntimeDep, s: SessionDep, who: Handler,
-                start: Annotated[date | None, Query(alias="from", description="Local date; default 29 days "
+                start: Annotated[Date | None, Query(alias="from", description="Local date; default 29 days "
                                                      "before `to`.")] = None,
-                end: Annotated[date | None, Query(alias="to", description="Local date; default today.")] = None,
+                end: Annotated[Date | None, Query(alias="to", description="Local date; default today.")] = None,
                 profile: Annotated[str | None, Query(description="Rule profile; default si-akos.")] = None,
                 reason: ReasonHeader = "") -> dict[str, Any]:
     found = service.subscriber_record(s, rt.settings, subscriber_id, start, end, profile)
@@ -199,21 +199,21 @@ def list_profiles(rt: RuntimeDep, _: Handler) -> list[dict[str, Any]]:
 
 
 class WindowOut(BaseModel):
-    opens: date
-    closes: date
+    opens: Date
+    closes: Date
     basis: Literal["decision", "no_decision"]
 
 
 class CaptureOut(BaseModel):
-    until: datetime
-    ended_at: datetime | None
+    until: DateTime
+    ended_at: DateTime | None
     end_reason: str
     active: bool
 
 
 class PackOut(BaseModel):
     version: int
-    generated_at: datetime
+    generated_at: DateTime
     sha256: str
     verdict: str
 
@@ -225,28 +225,28 @@ class CaseOut(BaseModel):
     subscriber_name: str
     channel: str
     description: str
-    learned_on: date
-    invoice_date: date | None
-    event_date: date | None
-    lodged_on: date
-    lodging_deadline: date
+    learned_on: Date
+    invoice_date: Date | None
+    event_date: Date | None
+    lodged_on: Date
+    lodging_deadline: Date
     late: bool
     late_override_reason: str | None
-    decision_due: date
+    decision_due: Date
     regulator_window: WindowOut
     state: str
     outcome: str | None
     remedy: str | None
     decision_note: str
-    decided_on: date | None
+    decided_on: Date | None
     profile: str
-    period_from: date
-    period_to: date
+    period_from: Date
+    period_to: Date
     record: str = Field(description="URL of the linked discrepancy record.")
     capture: CaptureOut
     evidence: list[PackOut]
     created_by: str
-    created_at: datetime
+    created_at: DateTime
 
 
 class CaseFilter(Paging):
@@ -302,7 +302,7 @@ def decide(case_id: Id, body: service.DecisionIn, rt: RuntimeDep, s: SessionDep,
 
 class ReadingOut(BaseModel):
     cpe_id: int
-    at: datetime
+    at: DateTime
     ok: bool
     grade: str
     error: str

@@ -96,8 +96,9 @@ JOB_CONNECTIONS = 10
 
 
 def server_pool_size(settings: Any) -> int:
-    """The pool a process serving the API needs: one connection per request thread, and the jobs'."""
-    return int(settings.api_threads) + JOB_CONNECTIONS
+    """The pool a process serving the API needs: two connections per request admitted at once (its session and
+    the token lookup or the audit of a personal read), and the jobs'."""
+    return 2 * int(settings.api_threads) + JOB_CONNECTIONS
 
 
 SECRET_KEY_INFO = "noc.secret_key"
@@ -111,14 +112,14 @@ READ_ONLY = "noc_read_only"
 class Database:
     """One engine and its session factories (read-write, and read-only).
 
-    ``pool_size`` connections are kept open, as many more are opened under load; a server sizes it to the
-    requests it handles at once. ``info`` is shared with every session (``Session.info``): capabilities keep
-    per-database context there (the audit chain's key).
+    ``pool_size`` connections are kept open, :data:`JOB_CONNECTIONS` more are opened under load; a server sizes
+    it to the requests it admits at once (:func:`server_pool_size`). ``info`` is shared with every session
+    (``Session.info``): it carries the deployment's secret key (:meth:`attach_secret`).
     """
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size, max_overflow=pool_size)
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=JOB_CONNECTIONS)
         self.info: dict[str, Any] = {}
         self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.info)
         self.read_sessions = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False,

@@ -5,6 +5,8 @@
 - A NUL character in any query parameter or JSON string is a 422 naming the parameter or field (PostgreSQL
   cannot store NUL, and it has no business in any of noc's fields).
 - A client whose requests keep failing authentication is answered 429 for a while (guessing tokens).
+- At most ``max_in_flight`` requests are inside the app at once: a request holds its database sessions until
+  its answer is sent, so without a bound more requests than the pool has connections would wait on each other.
 - An unexpected exception becomes a 500 in the error format; the log gets its type and where it happened,
   never its message (messages of validation and database errors carry the values that were sent), and the
   kept-alive connection stays usable.
@@ -12,6 +14,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
@@ -32,6 +35,7 @@ Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 NUL = "\x00"
+HEALTH_PATH = "/api/v1/health"
 Answer = tuple[int, dict[str, Any], dict[str, str]]
 """A refusal: status, body, extra headers."""
 
@@ -103,12 +107,27 @@ class AuthFailures:
 class Guard:
     """The middleware; see the module's description."""
 
-    def __init__(self, app: App, max_body_bytes: int, auth_failures_per_min: int) -> None:
+    def __init__(self, app: App, max_body_bytes: int, auth_failures_per_min: int, max_in_flight: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.failures = AuthFailures(auth_failures_per_min)
+        self.max_in_flight = max_in_flight
+        self._in_flight: asyncio.Semaphore | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Admit at most ``max_in_flight`` requests into the app at once (the others wait here, holding no
+        thread and no database connection), so the pool sized to it is never exhausted; ``/health`` always
+        passes."""
+        if scope["type"] != "http" or scope.get("path") == HEALTH_PATH:
+            await self.guarded(scope, receive, send)
+            return
+        if self._in_flight is None:
+            self._in_flight = asyncio.Semaphore(self.max_in_flight)
+        async with self._in_flight:
+            await self.guarded(scope, receive, send)
+
+    async def guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """One request through the checks."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -104,9 +104,11 @@ def output_model(kind: Kind) -> type[BaseModel]:
 
 
 def patch_model(kind: Kind) -> type[BaseModel]:
-    """The body of a partial update: every input field optional, unknown fields refused."""
-    fields: dict[str, Any] = {name: (Optional[info.annotation], None)  # noqa: UP045  (annotation is a runtime object)
-                              for name, info in kind.schema.model_fields.items()}
+    """The body of a partial update: every input field optional but the natural key (which cannot change), unknown
+    fields refused."""
+    key = {ref.field for ref in kind.refs if ref.column in kind.key} | set(kind.key)
+    fields: dict[str, Any] = {name: (Optional[info.annotation], Field(None, description=info.description))  # noqa: UP045
+                              for name, info in kind.schema.model_fields.items() if name not in key}
     return create_model(
         f"{kind.schema.__name__.removesuffix('In')}Patch", __config__=ConfigDict(extra="forbid"), **fields
     )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import date
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -24,6 +23,7 @@ from pydantic import (
 )
 
 from collectors.snmp.auth import AuthProto, PrivProto, normalise_auth_protocol, normalise_priv_protocol
+from noc.core.inputs import Date
 from noc.inventory.enums import (
     DEFAULT_COUNTER,
     Counter,
@@ -40,13 +40,6 @@ NORMAL_SHARE = 0.8
 MINIMUM_SHARE = 0.5
 """Default minimum speed as a share of the advertised speed."""
 
-def not_a_number(value: Any) -> Any:
-    """Refuse numbers where a date is meant (pydantic would read 0 as 1970-01-01)."""
-    if isinstance(value, int | float):
-        raise ValueError("must be a date (YYYY-MM-DD), not a number")
-    return value
-
-
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                         pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
@@ -54,7 +47,6 @@ Mbps = Annotated[float, Field(ge=0.001, le=1_000_000, description="Mbit/s, from 
 AdvertisedMbps = Annotated[float, Field(ge=0.01, le=1_000_000, description="Mbit/s, from 0.01 (10 kbit/s): its "
                                         "default shares stay at or above 0.001.")]
 Secret = Annotated[SecretStr, StringConstraints(min_length=1, max_length=256)]
-Date = Annotated[date, BeforeValidator(not_a_number)]
 MAX_MEMBERS = 10_000
 """Most interfaces one segment counts."""
 Port = Annotated[int, Field(ge=1, le=65535)]
@@ -280,7 +272,8 @@ class CpeIn(InventoryInput):
     """A subscriber's CPE: identity, device profile, management address and attachments."""
 
     serial: Name
-    mac: Annotated[str, Field(max_length=17, description="12 hex digits, optionally separated by : - or .")]
+    mac: Annotated[str, Field(max_length=40, pattern=r"^[:.\- ]*([0-9A-Fa-f][:.\- ]*){12}$",
+                              description="12 hex digits, optionally separated by : - . or spaces.")]
     model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     profile: Name = "docsis-cm"
     address: Annotated[str, Field(max_length=253, description="An IP address or a DNS host name.")] | None = None

@@ -22,6 +22,7 @@ from noc.core.http import (
     SessionDep,
     require,
 )
+from noc.core.inputs import DateTime
 from noc.core.security import ALL_ROLES, NETWORK_EDITORS, NETWORK_READERS, Principal
 from noc.inventory.models import Segment, Subscriber
 from noc.inventory.service import counts_by_segment, subscribers_on
@@ -57,13 +58,13 @@ class WindowOut(BaseModel):
     description_sl: str
     description_en: str
     emergency: bool
-    starts_at: datetime
-    ends_at: datetime | None
+    starts_at: DateTime
+    ends_at: DateTime | None
     sequence: int
     segments: list[str]
     created_by: str
-    created_at: datetime
-    cancelled_at: datetime | None
+    created_at: DateTime
+    cancelled_at: DateTime | None
 
 
 class WindowFilter(Paging):

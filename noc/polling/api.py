@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -11,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 
 from noc.core.http import ERROR_RESPONSES, Id, Paging, ReadSessionDep, require
+from noc.core.inputs import DateTime
 from noc.core.security import ALL_ROLES, NETWORK_READERS, Principal
 from noc.inventory.kinds import CPE
 from noc.inventory.models import Cpe, Device
@@ -26,12 +26,12 @@ class PollStatusOut(BaseModel):
     target_kind: str
     target_id: int
     name: str
-    at: datetime
+    at: DateTime
     ok: bool
     duration_s: float
     error: str
     consecutive_failures: int
-    last_ok_at: datetime | None
+    last_ok_at: DateTime | None
     invalid_readings: int
     invalid_detail: str
 
@@ -58,7 +58,7 @@ def poll_status(s: ReadSessionDep, _: NetworkReader, query: Annotated[PollStatus
 class HealthOut(BaseModel):
     cpe_id: int
     serial: str
-    at: datetime | None
+    at: DateTime | None
     grade: str | None
     findings: list[dict[str, Any]]
 
