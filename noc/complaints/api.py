@@ -7,6 +7,7 @@ Every endpoint admits complaint handlers and admins. Reads of a subscriber's rec
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
@@ -18,6 +19,8 @@ from noc.audit.service import record as audit
 from noc.complaints import service
 from noc.complaints.measurements import (
     COLUMNS,
+    MAX_KBIT,
+    MEDIA,
     MeasurementsRejected,
     MeasurementWriter,
     Records,
@@ -50,23 +53,36 @@ router = APIRouter(responses=ERROR_RESPONSES)
 # --- measurements ----------------------------------------------------------------------------------------------
 
 
+def any_case(word: str) -> str:
+    """A regular expression matching ``word`` in any letter case (JSON Schema patterns have no flags)."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+MEDIA_PATTERN = "^\\s*(" + "|".join(any_case(name) for name in MEDIA) + ")?\\s*$"
+"""What ``network_type`` and ``cat_technology`` accept (empty is none)."""
+
+
 class MeasurementIn(BaseModel):
     """One measurement as the regulator's tool exports it (RMBT open data), plus the subscriber's number."""
 
     model_config = ConfigDict(extra="forbid")
 
-    subscriber: str = Field(description="The subscriber's number.")
-    open_test_uuid: str = Field(description="The test's id: O followed by a UUID.")
-    time_utc: str = Field(description="When the test ran, UTC: 2026-03-12 19:40:05 or ISO 8601 with a zone.")
-    download_kbit: float
-    upload_kbit: float
-    ping_ms: float
-    jitter_ms: float | None = None
-    packet_loss: float | None = Field(None, description="Percent.")
-    server_name: str | None = None
-    platform: str | None = None
-    network_type: str | None = Field(None, description="LAN, WLAN or a mobile technology.")
-    cat_technology: str | None = None
+    subscriber: str = Field(min_length=1, max_length=64, pattern=r"\S", description="The subscriber's number.")
+    open_test_uuid: str = Field(pattern=r"^\s*O?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+                                r"[0-9a-fA-F]{12}\s*$", description="The test's id: O followed by a UUID.")
+    time_utc: str = Field(max_length=40, pattern=r"^\s*\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+                          r"(Z|[+-]\d{2}:\d{2})?\s*$",
+                          description="When the test ran, UTC: 2026-03-12 19:40:05 or ISO 8601 with a zone; a real "
+                          "calendar time, not in the future.")
+    download_kbit: float = Field(ge=0, le=MAX_KBIT)
+    upload_kbit: float = Field(ge=0, le=MAX_KBIT)
+    ping_ms: float = Field(ge=0, le=600_000)
+    jitter_ms: float | None = Field(None, ge=0, le=600_000)
+    packet_loss: float | None = Field(None, ge=0, le=100, description="Percent.")
+    server_name: str | None = Field(None, max_length=128)
+    platform: str | None = Field(None, max_length=64)
+    network_type: str | None = Field(None, pattern=MEDIA_PATTERN, description="LAN, WLAN or a mobile technology.")
+    cat_technology: str | None = Field(None, pattern=MEDIA_PATTERN)
 
 
 class MeasurementOut(BaseModel):

@@ -5,10 +5,11 @@ and FastAPI must see their annotations as objects, not strings.
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Optional, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 from sqlalchemy.orm import Session
 
 from noc.audit.service import record, search_term
@@ -103,11 +104,16 @@ def output_model(kind: Kind) -> type[BaseModel]:
     )
 
 
+def patchable(info: FieldInfo) -> Any:
+    """A field's type in a PATCH body: as on input (``null`` only where the field takes it), with its rules."""
+    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+
+
 def patch_model(kind: Kind) -> type[BaseModel]:
     """The body of a partial update: every input field optional but the natural key (which cannot change), unknown
     fields refused."""
     key = {ref.field for ref in kind.refs if ref.column in kind.key} | set(kind.key)
-    fields: dict[str, Any] = {name: (Optional[info.annotation], Field(None, description=info.description))  # noqa: UP045
+    fields: dict[str, Any] = {name: (patchable(info), Field(None, description=info.description))
                               for name, info in kind.schema.model_fields.items() if name not in key}
     return create_model(
         f"{kind.schema.__name__.removesuffix('In')}Patch", __config__=ConfigDict(extra="forbid"), **fields

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Callable
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -23,7 +24,7 @@ from pydantic import (
 )
 
 from collectors.snmp.auth import AuthProto, PrivProto, normalise_auth_protocol, normalise_priv_protocol
-from noc.core.inputs import Date
+from noc.core.inputs import Date, not_bool
 from noc.inventory.enums import (
     DEFAULT_COUNTER,
     Counter,
@@ -43,15 +44,24 @@ MINIMUM_SHARE = 0.5
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                         pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
-Mbps = Annotated[float, Field(ge=0.001, le=1_000_000, description="Mbit/s, from 0.001 (1 kbit/s).")]
-AdvertisedMbps = Annotated[float, Field(ge=0.01, le=1_000_000, description="Mbit/s, from 0.01 (10 kbit/s): its "
-                                        "default shares stay at or above 0.001.")]
+Mbps = Annotated[float,
+                 Field(ge=0.001, le=1_000_000, description="Mbit/s, from 0.001 (1 kbit/s)."), BeforeValidator(not_bool)]
+AdvertisedMbps = Annotated[float,
+                           Field(ge=0.01, le=1_000_000, description="Mbit/s, from 0.01 (10 kbit/s): its default "
+                                 "shares stay at or above 0.001."), BeforeValidator(not_bool)]
 Secret = Annotated[SecretStr, StringConstraints(min_length=1, max_length=256)]
+Key = Annotated[SecretStr, StringConstraints(min_length=8, max_length=256)]
+"""An SNMPv3 authentication or privacy passphrase: at least 8 characters (RFC 3414)."""
 MAX_MEMBERS = 10_000
 """Most interfaces one segment counts."""
-Port = Annotated[int, Field(ge=1, le=65535)]
+Port = Annotated[int, Field(ge=1, le=65535), BeforeValidator(not_bool)]
 LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+H16 = "[0-9A-Fa-f]{1,4}"
+IPV6 = "|".join([f"({H16}:){{7}}{H16}", f"({H16}:){{1,7}}:", f"({H16}:){{1,6}}:{H16}"] + [
+    f"({H16}:){{1,{n}}}(:{H16}){{1,{7 - n}}}" for n in range(1, 6)] + [f":((:{H16}){{1,7}}|:)"])
 HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*$")
+HOST_PATTERN = rf"^({LABEL}(\.{LABEL})*|{IPV6})$"
+"""An IPv4 address or DNS host name (the same labels), or an IPv6 address: what :func:`check_host` accepts."""
 MAC = re.compile(r"^[0-9a-f]{12}$")
 
 
@@ -59,6 +69,11 @@ class InventoryInput(BaseModel):
     """Base of every input shape: unknown fields are an error, strings are stripped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def if_text(normalise: Callable[[str | None], Any]) -> Callable[[Any], Any]:
+    """``normalise`` applied to strings only; anything else is left for the field's type to refuse."""
+    return lambda value: normalise(value) if value is None or isinstance(value, str) else value
 
 
 def check_host(value: str) -> str:
@@ -88,12 +103,12 @@ class CredentialIn(InventoryInput):
     version: CredentialVersion
     community: Secret | None = None
     v3_user: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
-    auth_proto: Annotated[AuthProto | None, BeforeValidator(normalise_auth_protocol)] = Field(
+    auth_proto: Annotated[AuthProto | None, BeforeValidator(if_text(normalise_auth_protocol))] = Field(
         None, description="MD5, SHA, SHA224, SHA256, SHA384 or SHA512, as operators write them (sha-256, SHA1...).")
-    auth_key: Secret | None = None
-    priv_proto: Annotated[PrivProto | None, BeforeValidator(normalise_priv_protocol)] = Field(
+    auth_key: Key | None = None
+    priv_proto: Annotated[PrivProto | None, BeforeValidator(if_text(normalise_priv_protocol))] = Field(
         None, description="DES, AES, AES192, AES256 (net-snmp's key extension) or AES192C, AES256C (Cisco's).")
-    priv_key: Secret | None = None
+    priv_key: Key | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -167,7 +182,9 @@ class SubscriberIn(InventoryInput):
     username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
     phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\+?[0-9][0-9 ()/-]{5,19})?$")] = ""
-    email: EmailStr | None = None
+    email: Annotated[EmailStr, Field(max_length=254, description="An e-mail address whose domain has a dot.",
+                                     json_schema_extra={"pattern": r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*"
+                                                        r"\.[A-Za-z]{2,}$"})] | None = None
     language: Language = "sl"
     tax_number: Annotated[str, Field(max_length=16, description="Slovenian tax number: 8 digits, the last a "
                                      "mod-11 check digit (an SI prefix is accepted).")] = ""
@@ -220,7 +237,8 @@ class DeviceIn(InventoryInput):
 
     name: Name
     kind: DeviceKind
-    address: Annotated[str, Field(max_length=253, description="An IP address or a DNS host name.")]
+    address: Annotated[str, Field(min_length=1, max_length=253, description="An IP address or a DNS host name.",
+                                  pattern=HOST_PATTERN)]
     port: Port = 161
     profile: Name = "if-mib"
     credential: Name | None = None
@@ -276,7 +294,8 @@ class CpeIn(InventoryInput):
                               description="12 hex digits, optionally separated by : - . or spaces.")]
     model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     profile: Name = "docsis-cm"
-    address: Annotated[str, Field(max_length=253, description="An IP address or a DNS host name.")] | None = None
+    address: Annotated[str, Field(max_length=253, description="An IP address or a DNS host name; empty: none.",
+                                  pattern=HOST_PATTERN.replace("^(", "^(|", 1))] | None = None
     port: Port = 161
     credential: Name | None = None
     subscriber: Name | None = None

