@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from collectors.sinks.embedded import EmbeddedStore
 from noc.api import create_app
 from noc.audit.models import AuditEntry
 from noc.audit.service import search_term
@@ -232,3 +233,13 @@ def test_audit_keeps_search_terms_as_keyed_hashes_and_audits_contract_reads(
     assert reads and json.loads(reads[-1].details)["filters"] == {"q": term}
     assert not any("novak@" in e.details or "novak@" in e.object_id for e in entries)
     assert any(e.action == "contract.read" for e in entries)
+
+
+def test_series_store_files_are_private(tmp_path: Path) -> None:
+    store = EmbeddedStore(tmp_path / "data" / "series.db")
+    try:
+        assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+        for name in ("series.db", "series.db-wal"):
+            assert stat.S_IMODE((tmp_path / "data" / name).stat().st_mode) == 0o600, name
+    finally:
+        store.close()
