@@ -65,9 +65,9 @@ def nul_path(value: Any, path: str = "") -> str | None:
 
 
 def safe_trace(exc: BaseException) -> str:
-    """Where ``exc`` was raised (file, line, function, source line of each frame), without any message."""
+    """Where ``exc`` was raised (file, line and function of each frame), without any message or source text."""
     frames = traceback.extract_tb(exc.__traceback__)
-    return "".join(f"\n  {f.filename}:{f.lineno} in {f.name}: {(f.line or '').strip()}" for f in frames)
+    return "".join(f"\n  {f.filename}:{f.lineno} in {f.name}" for f in frames)
 
 
 class AuthFailures:
