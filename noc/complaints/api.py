@@ -62,27 +62,36 @@ MEDIA_PATTERN = "^\\s*(" + "|".join(any_case(name) for name in MEDIA) + ")?\\s*$
 """What ``network_type`` and ``cat_technology`` accept (empty is none)."""
 
 
+KBIT: dict[str, Any] = {"minimum": 0, "maximum": MAX_KBIT}
+MS: dict[str, Any] = {"minimum": 0, "maximum": 600_000}
+
+
 class MeasurementIn(BaseModel):
-    """One measurement as the regulator's tool exports it (RMBT open data), plus the subscriber's number."""
+    """One measurement as the regulator's tool exports it (RMBT open data), plus the subscriber's number.
+
+    The rules the import's row check enforces (:func:`noc.complaints.measurements.parse_row`, whose messages
+    the API answers) are stated in the OpenAPI document."""
 
     model_config = ConfigDict(extra="forbid")
 
-    subscriber: str = Field(min_length=1, max_length=64, pattern=r"\S", description="The subscriber's number.")
-    open_test_uuid: str = Field(pattern=r"^\s*O?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
-                                r"[0-9a-fA-F]{12}\s*$", description="The test's id: O followed by a UUID.")
-    time_utc: str = Field(max_length=40, pattern=r"^\s*\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
-                          r"(Z|[+-]\d{2}:\d{2})?\s*$",
-                          description="When the test ran, UTC: 2026-03-12 19:40:05 or ISO 8601 with a zone; a real "
-                          "calendar time, not in the future.")
-    download_kbit: float = Field(ge=0, le=MAX_KBIT)
-    upload_kbit: float = Field(ge=0, le=MAX_KBIT)
-    ping_ms: float = Field(ge=0, le=600_000)
-    jitter_ms: float | None = Field(None, ge=0, le=600_000)
-    packet_loss: float | None = Field(None, ge=0, le=100, description="Percent.")
-    server_name: str | None = Field(None, max_length=128)
-    platform: str | None = Field(None, max_length=64)
-    network_type: str | None = Field(None, pattern=MEDIA_PATTERN, description="LAN, WLAN or a mobile technology.")
-    cat_technology: str | None = Field(None, pattern=MEDIA_PATTERN)
+    subscriber: str = Field(description="The subscriber's number.",
+                            json_schema_extra={"minLength": 1, "maxLength": 64, "pattern": r"\S"})
+    open_test_uuid: str = Field(description="The test's id: O followed by a UUID.", json_schema_extra={
+        "pattern": r"^\s*O?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*$"})
+    time_utc: str = Field(description="When the test ran, UTC: 2026-03-12 19:40:05 or ISO 8601 with a zone; a real "
+                          "calendar time, not in the future.", json_schema_extra={
+                              "maxLength": 40, "pattern": r"^\s*\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+                                                        r"(Z|[+-]\d{2}:\d{2})?\s*$"})
+    download_kbit: float = Field(json_schema_extra=KBIT)
+    upload_kbit: float = Field(json_schema_extra=KBIT)
+    ping_ms: float = Field(json_schema_extra=MS)
+    jitter_ms: float | None = Field(None, json_schema_extra=MS)
+    packet_loss: float | None = Field(None, description="Percent.", json_schema_extra={"minimum": 0, "maximum": 100})
+    server_name: str | None = Field(None, description="Kept to its first 128 characters.")
+    platform: str | None = Field(None, description="Kept to its first 64 characters.")
+    network_type: str | None = Field(None, description="LAN, WLAN or a mobile technology.",
+                                     json_schema_extra={"pattern": MEDIA_PATTERN})
+    cat_technology: str | None = Field(None, json_schema_extra={"pattern": MEDIA_PATTERN})
 
 
 class MeasurementOut(BaseModel):

@@ -113,7 +113,8 @@ def patch_model(kind: Kind) -> type[BaseModel]:
     """The body of a partial update: every input field optional but the natural key (which cannot change), unknown
     fields refused."""
     key = {ref.field for ref in kind.refs if ref.column in kind.key} | set(kind.key)
-    fields: dict[str, Any] = {name: (patchable(info), Field(None, description=info.description))
+    fields: dict[str, Any] = {name: (patchable(info), Field(None, description=info.description,
+                                                            json_schema_extra=info.json_schema_extra))
                               for name, info in kind.schema.model_fields.items() if name not in key}
     return create_model(
         f"{kind.schema.__name__.removesuffix('In')}Patch", __config__=ConfigDict(extra="forbid"), **fields

@@ -61,7 +61,8 @@ IPV6 = "|".join([f"({H16}:){{7}}{H16}", f"({H16}:){{1,7}}:", f"({H16}:){{1,6}}:{
     f"({H16}:){{1,{n}}}(:{H16}){{1,{7 - n}}}" for n in range(1, 6)] + [f":((:{H16}){{1,7}}|:)"])
 HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*$")
 HOST_PATTERN = rf"^({LABEL}(\.{LABEL})*|{IPV6})$"
-"""An IPv4 address or DNS host name (the same labels), or an IPv6 address: what :func:`check_host` accepts."""
+"""An IPv4 address or DNS host name (the same labels), or an IPv6 address: what :func:`check_host` accepts, as
+the OpenAPI document states it (the validator gives the readable message)."""
 MAC = re.compile(r"^[0-9a-f]{12}$")
 
 
@@ -238,7 +239,7 @@ class DeviceIn(InventoryInput):
     name: Name
     kind: DeviceKind
     address: Annotated[str, Field(min_length=1, max_length=253, description="An IP address or a DNS host name.",
-                                  pattern=HOST_PATTERN)]
+                                  json_schema_extra={"pattern": HOST_PATTERN})]
     port: Port = 161
     profile: Name = "if-mib"
     credential: Name | None = None
@@ -290,12 +291,12 @@ class CpeIn(InventoryInput):
     """A subscriber's CPE: identity, device profile, management address and attachments."""
 
     serial: Name
-    mac: Annotated[str, Field(max_length=40, pattern=r"^[:.\- ]*([0-9A-Fa-f][:.\- ]*){12}$",
+    mac: Annotated[str, Field(max_length=40, json_schema_extra={"pattern": r"^[:.\- ]*([0-9A-Fa-f][:.\- ]*){12}$"},
                               description="12 hex digits, optionally separated by : - . or spaces.")]
     model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     profile: Name = "docsis-cm"
     address: Annotated[str, Field(max_length=253, description="An IP address or a DNS host name; empty: none.",
-                                  pattern=HOST_PATTERN.replace("^(", "^(|", 1))] | None = None
+                                  json_schema_extra={"pattern": HOST_PATTERN.replace("^(", "^(|", 1)})] | None = None
     port: Port = 161
     credential: Name | None = None
     subscriber: Name | None = None

@@ -12,7 +12,7 @@ from pathlib import Path
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, settings
-from schemathesis.core.failures import FailureGroup
+from schemathesis.core.failures import AcceptedNegativeData, FailureGroup
 from schemathesis.openapi.checks import RejectedPositiveData
 
 from noc.api import create_app
@@ -41,11 +41,16 @@ UNSTATABLE = re.compile("|".join([
     r"give if_index or if_name|a period of at most",  # across fields
     r"no override|need \d+ h notice|is late|lies in the future",  # the clock
     r"check digit",  # the tax number's mod-11 check digit
+    r"special-use or reserved name",  # e-mail domains RFC 6761 reserves (.local, .test ...), per email-validator
     r"is not a time like",  # calendar validity of a pattern-shaped time
     r"empty file|header line|header lacks|^file: not valid",  # an uploaded file's content
 ]))
 """Messages of rejections by rules JSON Schema cannot state: across fields, against stored records, check digits,
 the clock."""
+
+
+TRIMMED = re.compile(r"at least \d+ character|should match pattern")
+"""Rejections of a value that is valid only with its surrounding whitespace, which inputs lose."""
 
 
 def build() -> tuple[FastAPI, str]:
@@ -88,5 +93,22 @@ def test_api(case: schemathesis.Case) -> None:
         case.validate_response(response)
     except FailureGroup as failures:
         message = str(response.json().get("error", {}).get("message", "")) if response.status_code == 422 else ""
-        if not all(isinstance(f, RejectedPositiveData) for f in failures.exceptions) or not UNSTATABLE.search(message):
+        for failure in failures.exceptions:
+            if isinstance(failure, RejectedPositiveData) and UNSTATABLE.search(message):
+                continue
+            if isinstance(failure, AcceptedNegativeData) and padded(case.body):
+                continue  # inputs are trimmed (as CSV cells are): " x" is taken as "x", within its bounds
+            if isinstance(failure, RejectedPositiveData) and padded(case.body) and TRIMMED.search(message):
+                continue  # ... and " " is taken as "", below its minimum length
             raise
+
+
+def padded(body: object) -> bool:
+    """Whether ``body`` holds a string with surrounding whitespace."""
+    if isinstance(body, str):
+        return body != body.strip()
+    if isinstance(body, dict):
+        return any(padded(v) for v in body.values())
+    if isinstance(body, list):
+        return any(padded(v) for v in body)
+    return False
