@@ -2,45 +2,52 @@
 
 from __future__ import annotations
 
-import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import noc
 from noc.capabilities import parts, runtime
 from noc.core.capability import Runtime
-from noc.core.db import Database
+from noc.core.db import Database, server_pool_size
 from noc.core.errors import NocError, field_of
+from noc.core.guard import Guard
 from noc.core.http import ApiError, error_body
 from noc.core.metrics import exposition
 from noc.core.scheduler import build_scheduler, describe
 from noc.core.settings import Settings
-
-log = logging.getLogger("noc.api")
 
 STATUS_CODES = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
                 422: "invalid", 429: "too_many_requests"}
 
 
+HEALTH_TIMEOUT_S = 5.0
+
+
 def health_router() -> APIRouter:
     """``GET /health``: liveness of the API, the database and the scheduler (no token needed)."""
     router = APIRouter(tags=["health"])
 
+    limiter = anyio.CapacityLimiter(2)  # its own threads: busy request threads never hold /health up
+
     @router.get("/health", summary="Is noc up?")
-    def health(request: Request) -> dict[str, Any]:
+    async def health(request: Request) -> dict[str, Any]:
         db: Database = request.app.state.runtime.db
         try:
-            with db.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
+            with anyio.fail_after(HEALTH_TIMEOUT_S):
+                await anyio.to_thread.run_sync(db.probe, limiter=limiter, abandon_on_cancel=True)
             database = "ok"
+        except TimeoutError:
+            database = "error: no answer within 5 s"
         except Exception as exc:  # a health check reports, it does not raise
             database = f"error: {exc.__class__.__name__}"
         scheduler = request.app.state.scheduler
@@ -67,6 +74,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(e.get("type") == "json_invalid" for e in exc.errors()):
+            return JSONResponse(error_body("invalid", "the body is not valid JSON"), status_code=422)
         errors = [field_of(tuple(e.get("loc", ())), str(e.get("msg", ""))) for e in exc.errors()]
         field, message = errors[0] if errors else (None, "invalid request")
         if len(errors) > 1:
@@ -74,16 +83,22 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(error_body("invalid", message, field), status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = STATUS_CODES.get(exc.status_code, "error")
-        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
-                            headers=getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers or None)
 
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.error("unhandled error: %s", exc.__class__.__name__, exc_info=exc)
-        return JSONResponse(error_body("internal", "internal error; the server log has the details"),
-                            status_code=500)
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the API documents at the request's path (Starlette names only the first route's)."""
+    paths: dict[str, Any] = request.app.openapi().get("paths", {})
+    methods: set[str] = set()
+    for template, operations in paths.items():
+        if re.fullmatch(re.sub(r"\\{[^/]+\\}", "[^/]+", re.escape(template)), request.url.path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)
 
 
 def create_app(settings: Settings, database: Database | None = None, *, scheduler: bool = True,
@@ -92,11 +107,13 @@ def create_app(settings: Settings, database: Database | None = None, *, schedule
 
     ``rt`` is an already wired runtime to share (the demo's); by default one is made here.
     """
-    db = database or (rt.db if rt is not None else Database(settings.resolved_database_url()))
+    db = database or (rt.db if rt is not None else Database(settings.resolved_database_url(),
+                                                             pool_size=server_pool_size(settings)))
     rt = rt or runtime(settings, db)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api_threads
         if scheduler:
             app.state.scheduler = build_scheduler(rt, (part for _, part in parts("jobs")))
             app.state.scheduler.start()
@@ -121,6 +138,8 @@ def create_app(settings: Settings, database: Database | None = None, *, schedule
     )
     app.state.runtime = rt
     app.state.scheduler = None
+    app.add_middleware(Guard, max_body_bytes=settings.api_max_body_bytes,
+                       auth_failures_per_min=settings.api_auth_failures_per_min, max_in_flight=settings.api_threads)
     install_error_handlers(app)
     api = APIRouter(prefix="/api/v1")
     api.include_router(health_router())

@@ -24,7 +24,7 @@ from noc.api import create_app
 from noc.capabilities import parts, runtime
 from noc.core.capability import DemoContext, DemoPart
 from noc.core.cli import CliError, out
-from noc.core.db import Database
+from noc.core.db import Database, server_pool_size
 from noc.core.scheduler import build_scheduler
 from noc.core.settings import Settings
 from noc.migrations import upgrade
@@ -120,7 +120,7 @@ def run(data_dir: Path, *, reset: bool = False, host: str = "127.0.0.1", port: i
     listener = api_socket(host, port)
     chosen = int(listener.getsockname()[1])
     settings = demo_settings(data_dir, host, chosen)
-    db = Database(settings.resolved_database_url())
+    db = Database(settings.resolved_database_url(), pool_size=server_pool_size(settings))
     upgrade(db)
     rt = runtime(settings, db)
     ctx = DemoContext(rt, data_dir, base, base + CPE_OFFSET, before_bind=lambda: release(reserved))

@@ -16,10 +16,16 @@ from noc.core.capability import Runtime
 from noc.core.db import Database
 from noc.core.settings import Settings
 from noc.migrations import upgrade
+from tests.support.logscan import LogScan
 from tests.support.snmpd import Agent, require
 
 PG_URL = os.environ.get("NOC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 """The PostgreSQL the tests use; each test gets a schema of its own in it."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every run's log is scanned for the test data's secrets and personal values (tests/support/logscan.py)."""
+    config.pluginmanager.register(LogScan(), "noc-logscan")
 
 
 def free_port() -> int:
@@ -59,6 +65,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 def db(settings: Settings) -> Iterator[Database]:
     """The fresh database with the schema migrated to the newest version."""
     database = Database(settings.resolved_database_url())
+    database.attach_secret(settings.resolved_secret_key)
     upgrade(database)
     yield database
     database.dispose()

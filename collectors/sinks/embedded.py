@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -100,7 +101,10 @@ class EmbeddedStore(BatchWriter[Sample]):
         self.prune_interval = prune_interval
         self.read_only = read_only
         self._clock = clock
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if not read_only:  # readable by its owner only (SQLite gives the -wal and -shm files the same mode)
+            os.close(os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600))
+            self.path.chmod(0o600)
         self._db = self._connect()
         if not read_only:
             self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from noc.audit.service import parse_details, recent, verify_chain
-from noc.core.http import ERROR_RESPONSES, Paging, SessionDep, require
+from noc.core.http import ERROR_RESPONSES, Paging, ReadSessionDep, RuntimeDep, require
+from noc.core.inputs import DateTime
 from noc.core.security import ADMINS, Principal
 
 router = APIRouter(prefix="/audit", tags=["audit"], responses=ERROR_RESPONSES)
@@ -25,7 +25,7 @@ class AuditFilter(Paging):
 
 class AuditEntryOut(BaseModel):
     seq: int
-    at: datetime
+    at: DateTime
     actor: str
     role: str
     action: str
@@ -44,7 +44,7 @@ class VerifyOut(BaseModel):
 
 
 @router.get("", response_model=list[AuditEntryOut], summary="Newest audit entries first")
-def list_entries(s: SessionDep, _: Admin, query: Annotated[AuditFilter, Query()]) -> list[dict[str, Any]]:
+def list_entries(s: ReadSessionDep, _: Admin, query: Annotated[AuditFilter, Query()]) -> list[dict[str, Any]]:
     filters = {k: v for k, v in query.model_dump(exclude={"limit", "offset"}).items() if v is not None}
     return [
         {**{c: getattr(e, c) for c in AuditEntryOut.model_fields if c != "details"}, "details": parse_details(e)}
@@ -53,6 +53,6 @@ def list_entries(s: SessionDep, _: Admin, query: Annotated[AuditFilter, Query()]
 
 
 @router.get("/verify", response_model=VerifyOut, summary="Check the hash chain")
-def verify(s: SessionDep, _: Admin) -> dict[str, Any]:
-    result = verify_chain(s)
+def verify(s: ReadSessionDep, rt: RuntimeDep, _: Admin) -> dict[str, Any]:
+    result = verify_chain(s, rt.settings.resolved_anchor_file())
     return {"ok": result.ok, "checked": result.checked, "broken_seq": result.broken_seq, "problem": result.problem}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, String, Text
+from sqlalchemy import BigInteger, Boolean, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from noc.core.db import Base, UTCDateTime
@@ -26,6 +26,8 @@ class AuditEntry(Base):
     details: Mapped[str] = mapped_column(Text, default="{}")
     prev_digest: Mapped[str] = mapped_column(String(64))
     digest: Mapped[str] = mapped_column(String(64))
+    keyed: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    """False for entries written before the chain was keyed (plain SHA-256)."""
 
 
 class AuditHead(Base):

@@ -1,18 +1,31 @@
-"""Writing audit entries onto the hash chain and verifying the chain."""
+"""Writing audit entries onto the keyed hash chain, anchoring its head outside the database, verifying both.
+
+Each entry's digest is an HMAC-SHA256 under a key derived from ``NOC_SECRET_KEY`` (never stored in the
+database) over its fields and the digest before it: whoever can write the database but lacks the key cannot
+rewrite an entry and recompute the ones after it. Deleting the newest entries (and winding the head back) leaves
+a consistent shorter chain, so the head is also *anchored* at intervals outside the database: its count and
+digest appended to a file (keep it on append-only storage), written to the log, and offered to a webhook.
+Entries written before the chain was keyed (``keyed`` false) are checked with plain SHA-256; none may follow a
+keyed one.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from noc.audit.models import AuditEntry, AuditHead
+from noc.core.crypto import session_key
 from noc.core.db import utcnow
 from noc.core.security import Actor
 
@@ -20,8 +33,14 @@ GENESIS = "0" * 64
 HEAD_ID = 1
 
 
-def entry_digest(entry: AuditEntry) -> str:
-    """The SHA-256 digest binding every field of ``entry`` and the digest before it."""
+CHAIN_PURPOSE = "audit-chain"
+TERMS_PURPOSE = "audit-search-terms"
+"""Purposes of the keys derived from the secret key (one for the chain, one for search terms)."""
+
+
+def entry_digest(entry: AuditEntry, key: bytes) -> str:
+    """The digest binding every field of ``entry`` and the digest before it: HMAC-SHA256 under ``key``, or plain
+    SHA-256 for an entry from before the chain was keyed."""
     fields = [
         entry.seq,
         entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -34,7 +53,22 @@ def entry_digest(entry: AuditEntry) -> str:
         entry.details,
         entry.prev_digest,
     ]
-    return hashlib.sha256(json.dumps(fields, separators=(",", ":")).encode()).hexdigest()
+    data = json.dumps(fields, separators=(",", ":")).encode()
+    if entry.keyed is False:
+        return hashlib.sha256(data).hexdigest()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def chain_key(session: Session) -> bytes:
+    """The chain's key, derived from the secret key attached to the session's database."""
+    return session_key(session, CHAIN_PURPOSE)
+
+
+def search_term(session: Session, value: str) -> str:
+    """How a personal value someone searched for is kept in the audit log: a keyed hash (``noc audit term``
+    computes it, so an auditor can find the searches for a value without the log holding it)."""
+    tag = hmac.new(session_key(session, TERMS_PURPOSE), value.strip().lower().encode(), hashlib.sha256)
+    return "hmac:" + tag.hexdigest()[:32]
 
 
 def record(
@@ -65,8 +99,9 @@ def record(
         reason=reason,
         details=json.dumps(details or {}, sort_keys=True, separators=(",", ":"), default=str),
         prev_digest=prev,
+        keyed=True,
     )
-    entry.digest = entry_digest(entry)
+    entry.digest = entry_digest(entry, chain_key(session))
     session.add(entry)
     session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(digest=entry.digest))
     return entry
@@ -79,23 +114,29 @@ class VerifyResult:
     checked: int
     broken_seq: int | None = None
     problem: str = ""
+    failed: bool = False
+    """Broken without naming an entry (a forged anchor)."""
 
     @property
     def ok(self) -> bool:
         """True when every link holds."""
-        return self.broken_seq is None
+        return self.broken_seq is None and not self.failed
 
 
-def verify_entries(entries: Iterable[AuditEntry], head_seq: int, head_digest: str) -> VerifyResult:
+def verify_entries(entries: Iterable[AuditEntry], head_seq: int, head_digest: str, key: bytes) -> VerifyResult:
     """Check a chain given in sequence order against its head."""
-    expected_seq, prev, checked = 1, GENESIS, 0
+    expected_seq, prev, checked, keyed_seen = 1, GENESIS, 0, False
     for entry in entries:
         if entry.seq != expected_seq:
             return VerifyResult(checked, expected_seq, f"entry {expected_seq} is missing")
         if entry.prev_digest != prev:
             return VerifyResult(checked, entry.seq, "does not link to the entry before it")
-        if entry_digest(entry) != entry.digest:
-            return VerifyResult(checked, entry.seq, "content does not match its digest (altered)")
+        if keyed_seen and entry.keyed is False:
+            return VerifyResult(checked, entry.seq, "an unkeyed entry after keyed ones (rewritten)")
+        if not hmac.compare_digest(entry_digest(entry, key), entry.digest):
+            return VerifyResult(checked, entry.seq, "content does not match its digest (altered, or written "
+                                "under another secret key)")
+        keyed_seen = keyed_seen or entry.keyed is not False
         prev, expected_seq, checked = entry.digest, expected_seq + 1, checked + 1
     if head_seq != checked:
         return VerifyResult(checked, checked + 1, f"chain head says {head_seq} entries, found {checked}")
@@ -104,13 +145,70 @@ def verify_entries(entries: Iterable[AuditEntry], head_seq: int, head_digest: st
     return VerifyResult(checked)
 
 
-def verify_chain(session: Session) -> VerifyResult:
-    """Walk the whole audit log in order and report the first broken link."""
+def verify_chain(session: Session, anchors: Path | None = None) -> VerifyResult:
+    """Walk the whole audit log in order and report the first broken link; then hold the chain against every
+    anchor in ``anchors`` (a truncated or rewritten chain no longer reaches or matches them)."""
     head = session.get(AuditHead, HEAD_ID)
     if head is None:
         return VerifyResult(0, 0, "the chain head row is missing")
+    key = chain_key(session)
     entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000))
-    return verify_entries(entries, head.seq, head.digest)
+    result = verify_entries(entries, head.seq, head.digest, key)
+    if not result.ok or anchors is None:
+        return result
+    for number, anchor in enumerate(read_anchors(anchors), 1):
+        if not hmac.compare_digest(anchor_tag(key, anchor), str(anchor.get("tag", ""))):
+            return VerifyResult(result.checked, None, f"anchor {number} in {anchors} is not genuine (forged or "
+                                "under another secret key)", failed=True)
+        seq, digest = int(anchor["seq"]), str(anchor["digest"])
+        if seq > head.seq:
+            return VerifyResult(result.checked, head.seq + 1, f"truncated: the anchor of {anchor['at']} saw "
+                                f"{seq} entries, the log has {head.seq}")
+        if seq == 0:
+            continue
+        found = session.scalar(select(AuditEntry.digest).where(AuditEntry.seq == seq))
+        if found != digest:
+            return VerifyResult(result.checked, seq, f"differs from the anchor of {anchor['at']} (the chain was "
+                                "rewritten from here or before)")
+    return result
+
+
+def anchor_tag(key: bytes, anchor: dict[str, Any]) -> str:
+    """The HMAC binding an anchor's time, count and digest."""
+    data = f"{anchor.get('at')}|{anchor.get('seq')}|{anchor.get('digest')}".encode()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def read_anchors(path: Path) -> list[dict[str, Any]]:
+    """The anchors in ``path`` (none when it does not exist); a damaged line counts as a forged anchor."""
+    if not path.exists():
+        return []
+    anchors = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            try:
+                anchors.append(dict(json.loads(line)))
+            except ValueError:
+                anchors.append({"at": "?", "seq": 0, "digest": "", "tag": "damaged line"})
+    return anchors
+
+
+def anchor(session: Session, path: Path) -> dict[str, Any] | None:
+    """Append the chain head (count, digest) to ``path`` as a keyed anchor and return it; None when the head has
+    not moved since the last anchor."""
+    head = session.get(AuditHead, HEAD_ID)
+    if head is None:
+        return None
+    previous = read_anchors(path)
+    if previous and previous[-1].get("seq") == head.seq and previous[-1].get("digest") == head.digest:
+        return None
+    record_ = {"at": utcnow().isoformat(timespec="seconds"), "seq": head.seq, "digest": head.digest}
+    record_["tag"] = anchor_tag(chain_key(session), record_)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a") as handle:
+        handle.write(json.dumps(record_, separators=(",", ":")) + "\n")
+    return record_
 
 
 def recent(session: Session, limit: int = 50, offset: int = 0, **filters: str) -> list[AuditEntry]:

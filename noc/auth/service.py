@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -18,6 +20,7 @@ from noc.core.errors import Conflict
 from noc.core.security import Actor, Principal, Role
 
 TOKEN_PREFIX = "noc_"
+log = logging.getLogger("noc.auth")
 
 
 def token_digest(token: str) -> str:
@@ -71,13 +74,15 @@ class TokenAuthenticator:
     """Resolves API tokens to callers for the HTTP layer (``Runtime.authenticator``).
 
     The lookup only reads. ``last_used_at`` is written at most once per :data:`TOUCH_EVERY` per token, in a
-    short transaction of its own, so authenticated reads never hold a write lock.
+    short transaction of its own on a background thread, so an authenticated read never takes or waits for a
+    write lock.
     """
 
     def __init__(self, db: Database) -> None:
         self.db = db
         self._touched: dict[int, datetime] = {}
         self._lock = threading.Lock()
+        self._writer: ThreadPoolExecutor | None = None
 
     def __call__(self, session: Session, token: str) -> Principal | None:
         row = session.execute(
@@ -95,11 +100,31 @@ class TokenAuthenticator:
             if due:
                 self._touched[token_id] = now
         if due:
+            with self._lock:
+                if self._writer is None:
+                    self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="noc-token-touch")
+                self._writer.submit(self._touch, token_id, now)
+        return Principal(user_id=user_id, name=name, role=Role(role))
+
+    def _touch(self, token_id: int, now: datetime) -> None:
+        try:
             with self.db.session() as w:
                 w.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-        return Principal(user_id=user_id, name=name, role=Role(role))
+        except Exception as exc:  # a missed touch only makes last_used_at older; the next one is due again
+            log.warning("token %s: last_used_at not written (%s)", token_id, exc.__class__.__name__)
+            with self._lock:
+                self._touched.pop(token_id, None)
+
+    def close(self) -> None:
+        """Finish the pending ``last_used_at`` writes (a later request starts a new writer)."""
+        with self._lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
 
 
 def wire(runtime: Runtime) -> None:
     """Resolve API tokens for the HTTP layer."""
-    runtime.authenticator = TokenAuthenticator(runtime.db)
+    authenticator = TokenAuthenticator(runtime.db)
+    runtime.authenticator = authenticator
+    runtime.closers.append(authenticator.close)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -20,7 +20,8 @@ from noc.capacity.service import rules_in_force, segment_rules, webhook_events
 from noc.capacity.tickets import transition
 from noc.core.db import utcnow
 from noc.core.errors import NotFound
-from noc.core.http import ERROR_RESPONSES, Paging, ReasonHeader, RuntimeDep, SessionDep, require
+from noc.core.http import ERROR_RESPONSES, Id, Paging, ReadSessionDep, ReasonHeader, RuntimeDep, SessionDep, require
+from noc.core.inputs import Date, DateTime
 from noc.core.security import ALL_ROLES, NETWORK_EDITORS, Principal
 from noc.inventory.kinds import SEGMENT
 from noc.inventory.models import Segment
@@ -41,7 +42,7 @@ def rules_problem(segment: Segment, rt: RuntimeDep) -> str | None:
 
 
 class DirectionNow(BaseModel):
-    at: datetime
+    at: DateTime
     utilization: float
     bps: float
     capacity_bps: float
@@ -58,7 +59,7 @@ class SegmentNow(BaseModel):
 
 @router.get("/capacity/now", tags=["capacity"], response_model=list[SegmentNow],
             summary="Every segment's newest utilization (0..1)")
-def now(rt: RuntimeDep, s: SessionDep, _: Anyone) -> list[dict[str, Any]]:
+def now(rt: RuntimeDep, s: ReadSessionDep, _: Anyone) -> list[dict[str, Any]]:
     latest: dict[int, dict[str, Any]] = {}
     for row in s.scalars(select(SegmentLatest)):
         latest.setdefault(row.segment_id, {})[row.direction] = {
@@ -75,7 +76,7 @@ class ReportRow(BaseModel):
     busy_hour_p95: float | None
     busy_hour_days: int
     threshold: float
-    forecast_date: date | None
+    forecast_date: Date | None
     open_tickets: int
     rules_error: str | None = None
 
@@ -86,7 +87,7 @@ REPORT_COLUMNS = list(ReportRow.model_fields)
 @router.get("/capacity/report", tags=["capacity"],
             summary="Every segment direction ranked by busy-hour p95, with its forecast date",
             response_model=list[ReportRow], responses={200: {"content": {"text/csv": {}}}})
-def report(rt: RuntimeDep, s: SessionDep, _: Anyone,
+def report(rt: RuntimeDep, s: ReadSessionDep, _: Anyone,
            format: Annotated[Literal["json", "csv"], Query(description="json or csv")] = "json") -> Any:
     now = utcnow()
     defaults = rules_in_force(rt.settings)
@@ -126,7 +127,7 @@ def report(rt: RuntimeDep, s: SessionDep, _: Anyone,
 
 
 class RollupOut(BaseModel):
-    start: datetime
+    start: DateTime
     direction: str
     seconds: int
     mean: float
@@ -146,7 +147,7 @@ class UtilizationOut(BaseModel):
 @router.get("/segments/{segment_id}/utilization", response_model=UtilizationOut, tags=["capacity"],
             summary="A segment's utilization rollups (share of capacity, 0..1)")
 def utilization(
-    segment_id: int, s: SessionDep, _: Anyone,
+    segment_id: Id, s: ReadSessionDep, _: Anyone,
     hours: Annotated[float, Query(gt=0, le=24 * 90, description="How far back.")] = 24,
     direction: Annotated[Literal["down", "up"] | None, Query()] = None,
 ) -> dict[str, Any]:
@@ -158,7 +159,7 @@ def utilization(
 
 
 class EvidenceOut(BaseModel):
-    start: datetime
+    start: DateTime
     seconds: int
     mean: float
     max: float
@@ -179,11 +180,11 @@ class TicketOut(BaseModel):
     first_value: float
     latest_peak: float
     breach_count: int
-    last_breach_at: datetime
-    predicted_date: date | None
-    opened_at: datetime
-    updated_at: datetime
-    closed_at: datetime | None
+    last_breach_at: DateTime
+    predicted_date: Date | None
+    opened_at: DateTime
+    updated_at: DateTime
+    closed_at: DateTime | None
     new_capacity_mbps: float | None
     note: str
     evidence: list[EvidenceOut]
@@ -226,7 +227,7 @@ def _get(s: SessionDep, ticket_id: int) -> tuple[UpgradeTicket, Segment]:
 
 
 @router.get("/tickets", tags=["tickets"], summary="Upgrade tickets, newest first")
-def list_tickets(s: SessionDep, _: Anyone, query: Annotated[TicketFilter, Query()]) -> dict[str, Any]:
+def list_tickets(s: ReadSessionDep, _: Anyone, query: Annotated[TicketFilter, Query()]) -> dict[str, Any]:
     base = select(UpgradeTicket, Segment.name).join(Segment, Segment.id == UpgradeTicket.segment_id)
     for column in ("state", "rule", "direction"):
         if getattr(query, column) is not None:
@@ -243,14 +244,14 @@ def list_tickets(s: SessionDep, _: Anyone, query: Annotated[TicketFilter, Query(
 
 @router.get("/tickets/{ticket_id}", response_model=TicketOut, tags=["tickets"],
             summary="One upgrade ticket with its evidence")
-def get_ticket(ticket_id: int, s: SessionDep, _: Anyone) -> dict[str, Any]:
+def get_ticket(ticket_id: Id, s: ReadSessionDep, _: Anyone) -> dict[str, Any]:
     ticket, segment = _get(s, ticket_id)
     return out(ticket, segment.name)
 
 
 @router.post("/tickets/{ticket_id}/transitions", response_model=TicketOut, tags=["tickets"],
              summary="Move a ticket through its lifecycle")
-def post_transition(rt: RuntimeDep, ticket_id: int, body: TransitionIn, s: SessionDep, who: Editor,
+def post_transition(rt: RuntimeDep, ticket_id: Id, body: TransitionIn, s: SessionDep, who: Editor,
                     reason: ReasonHeader = "") -> dict[str, Any]:
     ticket, segment = _get(s, ticket_id)
     transition(s, ticket, body.state, who.actor, note=body.note or reason, new_capacity_mbps=body.new_capacity_mbps,
@@ -262,7 +263,7 @@ def post_transition(rt: RuntimeDep, ticket_id: int, body: TransitionIn, s: Sessi
 @router.get("/tickets/{ticket_id}/chart.svg", tags=["tickets"],
             summary="The segment's utilization around the ticket, with the 70 % line",
             response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
-def chart(ticket_id: int, s: SessionDep, _: Anyone,
+def chart(ticket_id: Id, s: ReadSessionDep, _: Anyone,
           hours: Annotated[float, Query(gt=0, le=24 * 90)] = 6) -> Response:
     ticket, segment = _get(s, ticket_id)
     end = max(ticket.last_breach_at + timedelta(hours=1), ticket.closed_at or ticket.last_breach_at)

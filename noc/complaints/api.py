@@ -7,7 +7,7 @@ Every endpoint admits complaint handlers and admins. Reads of a subscriber's rec
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
@@ -19,6 +19,8 @@ from noc.audit.service import record as audit
 from noc.complaints import service
 from noc.complaints.measurements import (
     COLUMNS,
+    MAX_KBIT,
+    MEDIA,
     MeasurementsRejected,
     MeasurementWriter,
     Records,
@@ -26,7 +28,19 @@ from noc.complaints.measurements import (
 )
 from noc.complaints.models import CaptureReading, ComplaintCase, EvidencePack, Measurement
 from noc.core.errors import NotFound
-from noc.core.http import ERROR_RESPONSES, ApiError, Paging, ReasonHeader, RuntimeDep, SessionDep, error_body, require
+from noc.core.http import (
+    ERROR_RESPONSES,
+    ApiError,
+    Id,
+    Paging,
+    ReadSessionDep,
+    ReasonHeader,
+    RuntimeDep,
+    SessionDep,
+    error_body,
+    require,
+)
+from noc.core.inputs import Date, DateTime
 from noc.core.security import Principal, Role
 from noc.inventory.models import Subscriber
 
@@ -39,30 +53,52 @@ router = APIRouter(responses=ERROR_RESPONSES)
 # --- measurements ----------------------------------------------------------------------------------------------
 
 
+def any_case(word: str) -> str:
+    """A regular expression matching ``word`` in any letter case (JSON Schema patterns have no flags)."""
+    return "".join(f"[{c.upper()}{c.lower()}]" if c.isalpha() else re.escape(c) for c in word)
+
+
+MEDIA_PATTERN = "^\\s*(" + "|".join(any_case(name) for name in MEDIA) + ")?\\s*$"
+"""What ``network_type`` and ``cat_technology`` accept (empty is none)."""
+
+
+KBIT: dict[str, Any] = {"minimum": 0, "maximum": MAX_KBIT}
+MS: dict[str, Any] = {"minimum": 0, "maximum": 600_000}
+
+
 class MeasurementIn(BaseModel):
-    """One measurement as the regulator's tool exports it (RMBT open data), plus the subscriber's number."""
+    """One measurement as the regulator's tool exports it (RMBT open data), plus the subscriber's number.
+
+    The rules the import's row check enforces (:func:`noc.complaints.measurements.parse_row`, whose messages
+    the API answers) are stated in the OpenAPI document."""
 
     model_config = ConfigDict(extra="forbid")
 
-    subscriber: str = Field(description="The subscriber's number.")
-    open_test_uuid: str = Field(description="The test's id: O followed by a UUID.")
-    time_utc: str = Field(description="When the test ran, UTC: 2026-03-12 19:40:05 or ISO 8601 with a zone.")
-    download_kbit: float
-    upload_kbit: float
-    ping_ms: float
-    jitter_ms: float | None = None
-    packet_loss: float | None = Field(None, description="Percent.")
-    server_name: str | None = None
-    platform: str | None = None
-    network_type: str | None = Field(None, description="LAN, WLAN or a mobile technology.")
-    cat_technology: str | None = None
+    subscriber: str = Field(description="The subscriber's number.",
+                            json_schema_extra={"minLength": 1, "maxLength": 64, "pattern": r"\S"})
+    open_test_uuid: str = Field(description="The test's id: O followed by a UUID.", json_schema_extra={
+        "pattern": r"^\s*O?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\s*$"})
+    time_utc: str = Field(description="When the test ran, UTC: 2026-03-12 19:40:05 or ISO 8601 with a zone; a real "
+                          "calendar time, not in the future.", json_schema_extra={
+                              "maxLength": 40, "pattern": r"^\s*\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?"
+                                                        r"(Z|[+-]\d{2}:\d{2})?\s*$"})
+    download_kbit: float = Field(json_schema_extra=KBIT)
+    upload_kbit: float = Field(json_schema_extra=KBIT)
+    ping_ms: float = Field(json_schema_extra=MS)
+    jitter_ms: float | None = Field(None, json_schema_extra=MS)
+    packet_loss: float | None = Field(None, description="Percent.", json_schema_extra={"minimum": 0, "maximum": 100})
+    server_name: str | None = Field(None, description="Kept to its first 128 characters.")
+    platform: str | None = Field(None, description="Kept to its first 64 characters.")
+    network_type: str | None = Field(None, description="LAN, WLAN or a mobile technology.",
+                                     json_schema_extra={"pattern": MEDIA_PATTERN})
+    cat_technology: str | None = Field(None, json_schema_extra={"pattern": MEDIA_PATTERN})
 
 
 class MeasurementOut(BaseModel):
     id: int
     subscriber: str
     open_test_uuid: str
-    time_utc: datetime
+    time_utc: DateTime
     download_kbit: int
     upload_kbit: int
     ping_ms: float
@@ -72,7 +108,7 @@ class MeasurementOut(BaseModel):
     platform: str
     medium: str
     source_sha256: str
-    imported_at: datetime
+    imported_at: DateTime
 
 
 class ImportOut(BaseModel):
@@ -136,8 +172,8 @@ def import_measurements(s: SessionDep, who: Handler, file: Annotated[UploadFile,
 
 class MeasurementFilter(Paging):
     subscriber: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: DateTime | None = None
+    until: DateTime | None = None
 
 
 @router.get("/measurements", tags=["measurements"], summary="Measurements, newest first")
@@ -165,10 +201,10 @@ def list_measurements(s: SessionDep, who: Handler, query: Annotated[MeasurementF
 
 @router.get("/subscribers/{subscriber_id}/discrepancy", tags=["complaints"],
             summary="Discrepancy record: the regulator's method applied, network context, likely cause")
-def discrepancy(subscriber_id: int, rt: RuntimeDep, s: SessionDep, who: Handler,
-                start: Annotated[date | None, Query(alias="from", description="Local date; default 29 days "
+def discrepancy(subscriber_id: Id, rt: RuntimeDep, s: SessionDep, who: Handler,
+                start: Annotated[Date | None, Query(alias="from", description="Local date; default 29 days "
                                                      "before `to`.")] = None,
-                end: Annotated[date | None, Query(alias="to", description="Local date; default today.")] = None,
+                end: Annotated[Date | None, Query(alias="to", description="Local date; default today.")] = None,
                 profile: Annotated[str | None, Query(description="Rule profile; default si-akos.")] = None,
                 reason: ReasonHeader = "") -> dict[str, Any]:
     found = service.subscriber_record(s, rt.settings, subscriber_id, start, end, profile)
@@ -188,21 +224,21 @@ def list_profiles(rt: RuntimeDep, _: Handler) -> list[dict[str, Any]]:
 
 
 class WindowOut(BaseModel):
-    opens: date
-    closes: date
+    opens: Date
+    closes: Date
     basis: Literal["decision", "no_decision"]
 
 
 class CaptureOut(BaseModel):
-    until: datetime
-    ended_at: datetime | None
+    until: DateTime
+    ended_at: DateTime | None
     end_reason: str
     active: bool
 
 
 class PackOut(BaseModel):
     version: int
-    generated_at: datetime
+    generated_at: DateTime
     sha256: str
     verdict: str
 
@@ -214,28 +250,28 @@ class CaseOut(BaseModel):
     subscriber_name: str
     channel: str
     description: str
-    learned_on: date
-    invoice_date: date | None
-    event_date: date | None
-    lodged_on: date
-    lodging_deadline: date
+    learned_on: Date
+    invoice_date: Date | None
+    event_date: Date | None
+    lodged_on: Date
+    lodging_deadline: Date
     late: bool
     late_override_reason: str | None
-    decision_due: date
+    decision_due: Date
     regulator_window: WindowOut
     state: str
     outcome: str | None
     remedy: str | None
     decision_note: str
-    decided_on: date | None
+    decided_on: Date | None
     profile: str
-    period_from: date
-    period_to: date
+    period_from: Date
+    period_to: Date
     record: str = Field(description="URL of the linked discrepancy record.")
     capture: CaptureOut
     evidence: list[PackOut]
     created_by: str
-    created_at: datetime
+    created_at: DateTime
 
 
 class CaseFilter(Paging):
@@ -259,7 +295,7 @@ def open_case(body: service.CaseIn, rt: RuntimeDep, s: SessionDep, who: Handler,
 
 
 @router.get("/complaints", tags=["complaints"], summary="Complaint cases; ?due_within=N for those due soon")
-def list_cases(rt: RuntimeDep, s: SessionDep, _: Handler, query: Annotated[CaseFilter, Query()]) -> dict[str, Any]:
+def list_cases(rt: RuntimeDep, s: ReadSessionDep, _: Handler, query: Annotated[CaseFilter, Query()]) -> dict[str, Any]:
     cases, total = service.due_cases(s, rt.settings, query.due_within, query.state, query.subscriber, query.limit,
                                      query.offset)
     return {"items": [CaseOut(**service.case_document(s, c)) for c in cases], "total": total,
@@ -267,13 +303,13 @@ def list_cases(rt: RuntimeDep, s: SessionDep, _: Handler, query: Annotated[CaseF
 
 
 @router.get("/complaints/{case_id}", response_model=CaseOut, tags=["complaints"], summary="One complaint case")
-def get_case(case_id: int, s: SessionDep, _: Handler) -> dict[str, Any]:
+def get_case(case_id: Id, s: ReadSessionDep, _: Handler) -> dict[str, Any]:
     return service.case_document(s, _case(s, case_id))
 
 
 @router.patch("/complaints/{case_id}", response_model=CaseOut, tags=["complaints"],
               summary="Link another record: measurement period and profile (open cases)")
-def change_period(case_id: int, body: service.PeriodIn, rt: RuntimeDep, s: SessionDep, who: Handler,
+def change_period(case_id: Id, body: service.PeriodIn, rt: RuntimeDep, s: SessionDep, who: Handler,
                   reason: ReasonHeader = "") -> dict[str, Any]:
     case = service.change_period(s, rt.settings, who.actor, _case(s, case_id), body, reason)
     s.commit()
@@ -282,7 +318,7 @@ def change_period(case_id: int, body: service.PeriodIn, rt: RuntimeDep, s: Sessi
 
 @router.post("/complaints/{case_id}/decision", response_model=CaseOut, tags=["complaints"],
              summary="Record the decision and remedy (ends the evidence capture)")
-def decide(case_id: int, body: service.DecisionIn, rt: RuntimeDep, s: SessionDep, who: Handler,
+def decide(case_id: Id, body: service.DecisionIn, rt: RuntimeDep, s: SessionDep, who: Handler,
            reason: ReasonHeader = "") -> dict[str, Any]:
     case = service.decide(s, rt.settings, who.actor, _case(s, case_id), body, reason)
     s.commit()
@@ -291,7 +327,7 @@ def decide(case_id: int, body: service.DecisionIn, rt: RuntimeDep, s: SessionDep
 
 class ReadingOut(BaseModel):
     cpe_id: int
-    at: datetime
+    at: DateTime
     ok: bool
     grade: str
     error: str
@@ -300,7 +336,7 @@ class ReadingOut(BaseModel):
 
 @router.get("/complaints/{case_id}/readings", tags=["complaints"],
             summary="The case's evidence capture: graded CPE readings, newest first")
-def readings(case_id: int, s: SessionDep, _: Handler,
+def readings(case_id: Id, s: ReadSessionDep, _: Handler,
              limit: Annotated[int, Query(ge=1, le=1000)] = 100,
              offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
     case = _case(s, case_id)
@@ -326,7 +362,7 @@ ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"application/
 
 @router.get("/complaints/{case_id}/evidence", tags=["complaints"], response_class=Response, responses=ZIP_RESPONSE,
             summary="Download the evidence pack (the newest version, or ?version=N; the first is made on demand)")
-def get_evidence(case_id: int, rt: RuntimeDep, s: SessionDep, who: Handler,
+def get_evidence(case_id: Id, rt: RuntimeDep, s: SessionDep, who: Handler,
                  version: Annotated[int | None, Query(ge=1)] = None, reason: ReasonHeader = "") -> Response:
     case = _case(s, case_id)
     pack = service.stored_pack(s, case, version) or service.generate_pack(s, rt.settings, who.actor, case, reason)
@@ -338,7 +374,7 @@ def get_evidence(case_id: int, rt: RuntimeDep, s: SessionDep, who: Handler,
 
 @router.post("/complaints/{case_id}/evidence", status_code=201, response_model=PackOut, tags=["complaints"],
              summary="Generate a new version of the evidence pack (earlier versions stay as they are)")
-def new_evidence(case_id: int, rt: RuntimeDep, s: SessionDep, who: Handler, reason: ReasonHeader = "") -> Any:
+def new_evidence(case_id: Id, rt: RuntimeDep, s: SessionDep, who: Handler, reason: ReasonHeader = "") -> Any:
     pack = service.generate_pack(s, rt.settings, who.actor, _case(s, case_id), reason)
     s.commit()
     return {"version": pack.version, "generated_at": pack.generated_at, "sha256": pack.sha256,
@@ -357,7 +393,7 @@ class ReleaseIn(BaseModel):
 @router.post("/complaints/{case_id}/evidence/release", tags=["complaints"], response_class=Response,
              responses={**ZIP_RESPONSE, 403: {"description": "The tax number does not match the subscriber's."}},
              summary="Hand the pack to the subscriber: their tax number must match")
-def release(case_id: int, body: ReleaseIn, s: SessionDep, who: Handler, reason: ReasonHeader = "") -> Response:
+def release(case_id: Id, body: ReleaseIn, s: SessionDep, who: Handler, reason: ReasonHeader = "") -> Response:
     case = _case(s, case_id)
     pack = service.stored_pack(s, case, body.version)
     if pack is None:

@@ -209,7 +209,10 @@ def read_records(name: str, content: bytes) -> Records:
 
 def _csv_records(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise FileFormatError(f"{name}: not valid CSV ({exc})") from None
     if not header:
         raise FileFormatError(f"{name}: empty file (expected a header line with {', '.join(REQUIRED)})")
     names = [h.strip() for h in header]
@@ -217,7 +220,13 @@ def _csv_records(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     if missing:
         raise FileFormatError(f"{name}: the header lacks {', '.join(missing)}")
     width = len(names)
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise FileFormatError(f"{name}: line {reader.line_num}: not valid CSV ({exc})") from None
         if len(cells) > width:
             yield reader.line_num, {"__problem__": "more cells than the header has columns"}
         elif cells:

@@ -22,6 +22,7 @@ from noc.complaints.profiles import DEFAULT_PROFILE, Profile, profiles_in_force
 from noc.complaints.record import MAX_PERIOD_DAYS, Record, build_record
 from noc.core.db import utcnow
 from noc.core.errors import Conflict, InvalidInput, NotFound
+from noc.core.inputs import Date
 from noc.core.security import Actor
 from noc.core.settings import Settings
 from noc.inventory.models import Subscriber
@@ -66,13 +67,13 @@ class CaseIn(BaseModel):
     subscriber: str = Field(min_length=1, max_length=32, description="The subscriber's number.")
     channel: Channel
     description: str = Field("", max_length=5000)
-    learned_on: date = Field(description="When the subscriber learned of the problem.")
-    invoice_date: date | None = Field(None, description="The invoice complained about (or give event_date).")
-    event_date: date | None = Field(None, description="The event complained about (or give invoice_date).")
-    lodged_on: date | None = Field(None, description="When it was lodged; default today (local).")
+    learned_on: Date = Field(description="When the subscriber learned of the problem.")
+    invoice_date: Date | None = Field(None, description="The invoice complained about (or give event_date).")
+    event_date: Date | None = Field(None, description="The event complained about (or give invoice_date).")
+    lodged_on: Date | None = Field(None, description="When it was lodged; default today (local).")
     profile: str | None = Field(None, description="Rule profile of the linked record; default si-akos.")
-    period_from: date | None = Field(None, description="Measurement period start; default learned_on.")
-    period_to: date | None = Field(None, description="Measurement period end; default lodged_on plus the "
+    period_from: Date | None = Field(None, description="Measurement period start; default learned_on.")
+    period_to: Date | None = Field(None, description="Measurement period end; default lodged_on plus the "
                                    "profile's campaign days.")
     override_reason: str | None = Field(None, min_length=3, max_length=1000,
                                         description="Why a late complaint is accepted (handlers only).")
@@ -89,8 +90,8 @@ class PeriodIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    period_from: date | None = None
-    period_to: date | None = None
+    period_from: Date | None = None
+    period_to: Date | None = None
     profile: str | None = None
 
 
@@ -102,7 +103,7 @@ class DecisionIn(BaseModel):
     outcome: Literal["upheld", "rejected"]
     remedy: Literal["lower_package", "fee_reduction", "termination"] | None = None
     note: str = Field("", max_length=5000)
-    decided_on: date | None = Field(None, description="Default today (local).")
+    decided_on: Date | None = Field(None, description="Default today (local).")
 
     @model_validator(mode="after")
     def _remedy(self) -> DecisionIn:

@@ -101,6 +101,9 @@ class Runtime:
     _boxes: dict[str, SecretBox] = field(default_factory=dict, init=False, repr=False)
     _signers: dict[str, Signer] = field(default_factory=dict, init=False, repr=False)
 
+    def __post_init__(self) -> None:
+        self.db.attach_secret(self.settings.resolved_secret_key)
+
     def secret_box(self, purpose: str) -> SecretBox:
         """A sealer for secrets of ``purpose`` under the process's secret key (cached per purpose)."""
         from noc.core.crypto import SecretBox

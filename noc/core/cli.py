@@ -86,7 +86,7 @@ def open_database(ctx: typer.Context) -> Database:
     """
     from sqlalchemy import inspect, text
 
-    from noc.core.db import Database
+    from noc.core.db import Database, server_pool_size
 
     state: CliContext = ctx.find_root().obj
     settings = state.settings
@@ -95,7 +95,8 @@ def open_database(ctx: typer.Context) -> Database:
     if file is not None and not file.exists():
         raise CliError(f"no database at {file}: give --data-dir (or NOC_DATABASE_URL), or create one with "
                        "`noc db upgrade`")
-    db = Database(url)
+    db = Database(url, pool_size=server_pool_size(settings))
+    db.attach_secret(settings.resolved_secret_key)
     with db.engine.connect() as conn:
         versioned = inspect(conn).has_table("alembic_version")
         current = conn.execute(text("SELECT version_num FROM alembic_version")).scalar() if versioned else None

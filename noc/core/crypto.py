@@ -7,16 +7,38 @@ import base64
 import hashlib
 import hmac
 import json
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 def derive_key(secret_key: str, purpose: str) -> bytes:
     """A 32-byte key for ``purpose`` derived from ``secret_key`` (HKDF-SHA256): one purpose's key reveals
     nothing about another's."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(secret_key.encode())
+
+
+class NoSecretKey(Exception):
+    """A session was asked for a derived key but its database has no secret key attached."""
+
+
+def session_key(session: Session, purpose: str) -> bytes:
+    """The key for ``purpose`` derived from the secret key attached to ``session``'s database
+    (:meth:`noc.core.db.Database.attach_secret`; a runtime and the CLI attach it)."""
+    from noc.core.db import DERIVED_KEYS_INFO, SECRET_KEY_INFO
+
+    keys: dict[str, bytes] | None = session.info.get(DERIVED_KEYS_INFO)
+    secret = session.info.get(SECRET_KEY_INFO)
+    if keys is None or secret is None:
+        raise NoSecretKey("no secret key attached to this database (Database.attach_secret)")
+    if purpose not in keys:
+        keys[purpose] = derive_key(secret(), purpose)
+    return keys[purpose]
 
 
 class SecretBoxError(Exception):

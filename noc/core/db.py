@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, NullPool, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -51,12 +52,24 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def private_file(path: Path) -> None:
+    """Make ``path`` (and its directory) readable by its owner only: directory 0700, file 0600, created empty
+    when missing (SQLite gives its -wal and -shm files the database file's mode)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.parent.stat().st_mode & 0o077:
+        path.parent.chmod(0o700)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for sibling in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if sibling.exists() and sibling.stat().st_mode & 0o077:
+            sibling.chmod(0o600)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and write-locking transactions."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        private_file(Path(url.removeprefix("sqlite:///")))
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
     @event.listens_for(engine, "connect")
@@ -78,18 +91,52 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+JOB_CONNECTIONS = 10
+"""Connections kept for the background jobs beside the API's request threads."""
+
+
+def server_pool_size(settings: Any) -> int:
+    """The pool a process serving the API needs: two connections per request admitted at once (its session and
+    the token lookup or the audit of a personal read), and the jobs'."""
+    return 2 * int(settings.api_threads) + JOB_CONNECTIONS
+
+
+SECRET_KEY_INFO = "noc.secret_key"
+DERIVED_KEYS_INFO = "noc.derived_keys"
+"""Keys of :attr:`Database.info` (and so of every session's ``info``)."""
+
 READ_ONLY = "noc_read_only"
 """Execution option of the engine behind :meth:`Database.read_session`."""
 
 
 class Database:
-    """One engine and its session factories (read-write, and read-only)."""
+    """One engine and its session factories (read-write, and read-only).
 
-    def __init__(self, url: str) -> None:
+    ``pool_size`` connections are kept open, :data:`JOB_CONNECTIONS` more are opened under load; a server sizes
+    it to the requests it admits at once (:func:`server_pool_size`). ``info`` is shared with every session
+    (``Session.info``): it carries the deployment's secret key (:meth:`attach_secret`).
+    """
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
-        self.engine = make_engine(url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.read_sessions = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=JOB_CONNECTIONS)
+        self.info: dict[str, Any] = {}
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False, info=self.info)
+        self.read_sessions = sessionmaker(self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False,
+                                          info=self.info)
+        self._probe_engine = make_engine(url, poolclass=NullPool)
+        self._probe = self._probe_engine.execution_options(**{READ_ONLY: True})
+
+    def attach_secret(self, secret_key: Callable[[], str]) -> None:
+        """Give sessions of this database the deployment's secret key (read when first needed) for the keys
+        derived from it: see :func:`noc.core.crypto.session_key`."""
+        self.info[SECRET_KEY_INFO] = secret_key
+        self.info[DERIVED_KEYS_INFO] = {}
+
+    def probe(self) -> None:
+        """Check the database answers, on a connection of its own (a full pool or a writer never delays it)."""
+        with self._probe.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
@@ -106,3 +153,4 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        self._probe_engine.dispose()

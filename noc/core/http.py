@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -69,12 +69,30 @@ def database(rt: RuntimeDep) -> Database:
 
 
 def session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
-    """A session for one request; handlers commit what they mean to keep, the rest rolls back."""
+    """A session for one request; handlers commit what they mean to keep, the rest rolls back.
+
+    On SQLite its first statement takes the write lock: handlers that only read take :data:`ReadSessionDep`.
+    """
     with db.sessions() as s:
         yield s
 
 
 SessionDep = Annotated[Session, Depends(session)]
+
+
+def read_session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+    """A session for a request that only reads: it never takes or waits for SQLite's write lock."""
+    with db.read_session() as s:
+        yield s
+
+
+ReadSessionDep = Annotated[Session, Depends(read_session)]
+
+BIGINT_MAX = 2**63 - 1
+"""The largest id or count a database column holds (a signed 64-bit integer)."""
+
+Id = Annotated[int, Path(ge=1, le=BIGINT_MAX, description="A record's id.")]
+"""A record's id in a path: out of range is a 422 naming it, never a database error."""
 
 
 def require(roles: frozenset[Role]) -> Callable[..., Principal]:
@@ -113,5 +131,5 @@ class Paging(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=500, description="Items per page.")
-    offset: int = Field(0, ge=0, description="Items to skip.")
+    offset: int = Field(0, ge=0, le=BIGINT_MAX, description="Items to skip.")
 

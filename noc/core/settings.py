@@ -57,6 +57,19 @@ class Settings(BaseSettings):
                                           "are reminded; 0: no reminder.")
     api_host: str = Field("127.0.0.1", description="Address `noc serve` listens on.")
     api_port: int = Field(8000, description="Port `noc serve` listens on.")
+    api_threads: int = Field(40, ge=1, le=1000, description="Requests `noc serve` handles at once (worker "
+                             "threads; the database pool is sized to match).")
+    api_max_body_bytes: int = Field(10_000_000, ge=1024, description="Largest request body the API reads, "
+                                    "bytes; larger ones are refused with 413 before they are read.")
+    api_auth_failures_per_min: int = Field(30, ge=1, description="Failed authentications a client address may "
+                                           "make in a minute before it is answered 429.")
+    audit_anchor_file: Path | None = Field(None, description="Append-only file the audit chain's head is anchored "
+                                           "to; default: <data_dir>/audit-anchors.jsonl. Keep it off the database "
+                                           "host or on append-only storage.")
+    audit_anchor_interval_s: int = Field(600, ge=10, description="Seconds between anchors of the audit chain's "
+                                         "head (when it moved).")
+    audit_anchor_url: str | None = Field(None, description="URL that is also sent each anchor (JSON POST), e.g. "
+                                         "a log service or another organisation's notary.")
     timezone: str = Field("Europe/Ljubljana", description="Operator's local time zone (busy hours, deadlines).")
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING, ERROR.")
     poll_segment_interval_s: int = Field(60, ge=5, description="Seconds between polls of segment interfaces.")
@@ -89,6 +102,10 @@ class Settings(BaseSettings):
     def resolved_public_url(self) -> str:
         """The base URL of public pages, without a trailing slash."""
         return (self.public_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
+    def resolved_anchor_file(self) -> Path:
+        """Where the audit chain's anchors are appended."""
+        return self.audit_anchor_file or self.data_dir / "audit-anchors.jsonl"
 
     def resolved_database_url(self) -> str:
         """The configured database URL, or the SQLite file in the data directory."""

@@ -5,14 +5,26 @@ and FastAPI must see their annotations as objects, not strings.
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Optional, cast
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.fields import FieldInfo
 from sqlalchemy.orm import Session
 
-from noc.audit.service import record
-from noc.core.http import ERROR_RESPONSES, ApiError, Paging, ReasonHeader, RuntimeDep, SessionDep, require
+from noc.audit.service import record, search_term
+from noc.core.capability import Runtime
+from noc.core.http import (
+    ERROR_RESPONSES,
+    ApiError,
+    Id,
+    Paging,
+    ReadSessionDep,
+    ReasonHeader,
+    RuntimeDep,
+    SessionDep,
+    require,
+)
 from noc.core.security import (
     ADMINS,
     ALL_ROLES,
@@ -34,9 +46,13 @@ from noc.inventory.service import (
     to_output,
 )
 
+SEARCH_MAX = 200
+"""Longest search term."""
+
 
 class SubscriberFilter(Paging):
-    q: str | None = None
+    q: str | None = Field(None, min_length=1, max_length=SEARCH_MAX, description="Part of a number, user name, "
+                          "name, e-mail address or phone number (case-insensitive; % and _ are literal).")
     number: str | None = None
     username: str | None = None
     language: Language | None = None
@@ -88,10 +104,18 @@ def output_model(kind: Kind) -> type[BaseModel]:
     )
 
 
+def patchable(info: FieldInfo) -> Any:
+    """A field's type in a PATCH body: as on input (``null`` only where the field takes it), with its rules."""
+    return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+
+
 def patch_model(kind: Kind) -> type[BaseModel]:
-    """The body of a partial update: every input field optional, unknown fields refused."""
-    fields: dict[str, Any] = {name: (Optional[info.annotation], None)  # noqa: UP045  (annotation is a runtime object)
-                              for name, info in kind.schema.model_fields.items()}
+    """The body of a partial update: every input field optional but the natural key (which cannot change), unknown
+    fields refused."""
+    key = {ref.field for ref in kind.refs if ref.column in kind.key} | set(kind.key)
+    fields: dict[str, Any] = {name: (patchable(info), Field(None, description=info.description,
+                                                            json_schema_extra=info.json_schema_extra))
+                              for name, info in kind.schema.model_fields.items() if name not in key}
     return create_model(
         f"{kind.schema.__name__.removesuffix('In')}Patch", __config__=ConfigDict(extra="forbid"), **fields
     )
@@ -123,33 +147,45 @@ def kind_router(
     Filters = Annotated[filters, Query()]  # type: ignore[valid-type]
     noun = kind.name
 
-    def audit_read(request: Request, s: Session, who: Principal, ids: list[int], reason: str, **extra: Any) -> None:
+    def committed(s: Session, obj: Any) -> dict[str, Any]:
+        """``obj`` as answered, checked against the response model before the change commits: what cannot be
+        answered is not stored."""
+        out = out_model.model_validate(to_output(s, kind, obj)).model_dump()
+        s.commit()
+        return out
+
+    def audit_read(request: Request, rt: Runtime, who: Principal, ids: list[int], reason: str, **extra: Any) -> None:
+        """Audit a read of personal data, in a short write transaction of its own (the read took no lock)."""
         if kind.personal:
-            record(s, who.actor, f"{noun}.read", noun, ",".join(map(str, ids)) or "-", reason=reason,
-                   details={"path": request.url.path, **extra})
-            s.commit()
+            with rt.db.session() as w:
+                if "filters" in extra:  # what was searched for is personal too: kept as keyed hashes
+                    extra["filters"] = {k: search_term(w, v) if isinstance(v, str) else v
+                                        for k, v in extra["filters"].items()}
+                record(w, who.actor, f"{noun}.read", noun, ",".join(map(str, ids)) or "-", reason=reason,
+                       details={"path": request.url.path, **extra})
 
     @router.get("", response_model=page_model, summary=f"List {kind.plural}")
     def list_items(
-        request: Request, s: SessionDep, who: Reader, query: Filters,
+        request: Request, rt: RuntimeDep, s: ReadSessionDep, who: Reader, query: Filters,
         reason: ReasonHeader = "",
     ) -> dict[str, Any]:
         paging = cast(Paging, query)
         values = paging.model_dump(exclude={"limit", "offset"})
         items, total = page(s, list_query(kind, values, s), paging.limit, paging.offset)
-        audit_read(request, s, who, [i.id for i in items], reason,
+        out = {"items": [to_output(s, kind, i) for i in items], "total": total,
+               "limit": paging.limit, "offset": paging.offset}
+        audit_read(request, rt, who, [i.id for i in items], reason,
                    filters={k: v for k, v in values.items() if v is not None})
-        return {"items": [to_output(s, kind, i) for i in items], "total": total,
-                "limit": paging.limit, "offset": paging.offset}
+        return out
 
     @router.get("/{item_id}", response_model=out_model, summary=f"Get one {noun}")
     def get_item(
-        request: Request, item_id: int, s: SessionDep, who: Reader,
+        request: Request, item_id: Id, rt: RuntimeDep, s: ReadSessionDep, who: Reader,
         reason: ReasonHeader = "",
     ) -> dict[str, Any]:
-        obj = get_by_id(s, kind, item_id)
-        audit_read(request, s, who, [item_id], reason)
-        return to_output(s, kind, obj)
+        out = to_output(s, kind, get_by_id(s, kind, item_id))
+        audit_read(request, rt, who, [item_id], reason)
+        return out
 
     @router.post("", response_model=out_model, status_code=201, summary=f"Create a {noun}")
     def create_item(
@@ -163,19 +199,17 @@ def kind_router(
             s.rollback()
             raise ApiError(409, "exists", f"that {noun} exists already (id {obj.id}); update it with PATCH",  # type: ignore[attr-defined]
                            kind.key[0])
-        s.commit()
-        return to_output(s, kind, obj)
+        return committed(s, obj)
 
     @router.patch("/{item_id}", response_model=out_model, summary=f"Update a {noun}")
     def update_item(
-        item_id: int, body: patch, rt: RuntimeDep, s: SessionDep,  # type: ignore[valid-type]
+        item_id: Id, body: patch, rt: RuntimeDep, s: SessionDep,  # type: ignore[valid-type]
         who: Writer, response: Response, reason: ReasonHeader = "",
     ) -> dict[str, Any]:
         writer = InventoryWriter(s, who.actor, rt.secret_box(CREDENTIALS_PURPOSE), rt.events, reason=reason)
         obj = writer.patch(kind, get_by_id(s, kind, item_id), cast(BaseModel, body).model_dump(exclude_unset=True))
         warn(response, obj)
-        s.commit()
-        return to_output(s, kind, obj)
+        return committed(s, obj)
     return router
 
 

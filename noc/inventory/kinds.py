@@ -71,7 +71,7 @@ SUBSCRIBER = Kind(
 CONTRACT = Kind(
     "contract", "contracts", Contract, ContractIn, ("subscriber_id", "start_date"),
     refs=(Ref("subscriber", "subscriber_id", Subscriber, "number"), Ref("package", "package_id", Package, "code")),
-    order=3,
+    personal=True, order=3,
 )
 DEVICE = Kind(
     "device", "devices", Device, DeviceIn, ("name",),

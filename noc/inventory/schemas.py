@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import date
+from collections.abc import Callable
 from typing import Annotated, Any, Self
 
 from pydantic import (
@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from collectors.snmp.auth import AuthProto, PrivProto, normalise_auth_protocol, normalise_priv_protocol
+from noc.core.inputs import Date, not_bool
 from noc.inventory.enums import (
     DEFAULT_COUNTER,
     Counter,
@@ -43,10 +44,25 @@ MINIMUM_SHARE = 0.5
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                         pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
-Mbps = Annotated[float, Field(gt=0, le=1_000_000)]
-Port = Annotated[int, Field(ge=1, le=65535)]
+Mbps = Annotated[float,
+                 Field(ge=0.001, le=1_000_000, description="Mbit/s, from 0.001 (1 kbit/s)."), BeforeValidator(not_bool)]
+AdvertisedMbps = Annotated[float,
+                           Field(ge=0.01, le=1_000_000, description="Mbit/s, from 0.01 (10 kbit/s): its default "
+                                 "shares stay at or above 0.001."), BeforeValidator(not_bool)]
+Secret = Annotated[SecretStr, StringConstraints(min_length=1, max_length=256)]
+Key = Annotated[SecretStr, StringConstraints(min_length=8, max_length=256)]
+"""An SNMPv3 authentication or privacy passphrase: at least 8 characters (RFC 3414)."""
+MAX_MEMBERS = 10_000
+"""Most interfaces one segment counts."""
+Port = Annotated[int, Field(ge=1, le=65535), BeforeValidator(not_bool)]
 LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+H16 = "[0-9A-Fa-f]{1,4}"
+IPV6 = "|".join([f"({H16}:){{7}}{H16}", f"({H16}:){{1,7}}:", f"({H16}:){{1,6}}:{H16}"] + [
+    f"({H16}:){{1,{n}}}(:{H16}){{1,{7 - n}}}" for n in range(1, 6)] + [f":((:{H16}){{1,7}}|:)"])
 HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){LABEL}(\.{LABEL})*$")
+HOST_PATTERN = rf"^({LABEL}(\.{LABEL})*|{IPV6})$"
+"""An IPv4 address or DNS host name (the same labels), or an IPv6 address: what :func:`check_host` accepts, as
+the OpenAPI document states it (the validator gives the readable message)."""
 MAC = re.compile(r"^[0-9a-f]{12}$")
 
 
@@ -54,6 +70,11 @@ class InventoryInput(BaseModel):
     """Base of every input shape: unknown fields are an error, strings are stripped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def if_text(normalise: Callable[[str | None], Any]) -> Callable[[Any], Any]:
+    """``normalise`` applied to strings only; anything else is left for the field's type to refuse."""
+    return lambda value: normalise(value) if value is None or isinstance(value, str) else value
 
 
 def check_host(value: str) -> str:
@@ -81,14 +102,14 @@ class CredentialIn(InventoryInput):
 
     name: Name
     version: CredentialVersion
-    community: SecretStr | None = None
+    community: Secret | None = None
     v3_user: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
-    auth_proto: Annotated[AuthProto | None, BeforeValidator(normalise_auth_protocol)] = Field(
+    auth_proto: Annotated[AuthProto | None, BeforeValidator(if_text(normalise_auth_protocol))] = Field(
         None, description="MD5, SHA, SHA224, SHA256, SHA384 or SHA512, as operators write them (sha-256, SHA1...).")
-    auth_key: SecretStr | None = None
-    priv_proto: Annotated[PrivProto | None, BeforeValidator(normalise_priv_protocol)] = Field(
+    auth_key: Key | None = None
+    priv_proto: Annotated[PrivProto | None, BeforeValidator(if_text(normalise_priv_protocol))] = Field(
         None, description="DES, AES, AES192, AES256 (net-snmp's key extension) or AES192C, AES256C (Cisco's).")
-    priv_key: SecretStr | None = None
+    priv_key: Key | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -132,8 +153,8 @@ class PackageIn(InventoryInput):
 
     code: Name
     name: Text
-    download_mbps: Mbps
-    upload_mbps: Mbps
+    download_mbps: AdvertisedMbps
+    upload_mbps: AdvertisedMbps
     normal_download_mbps: Mbps | None = None
     normal_upload_mbps: Mbps | None = None
     min_download_mbps: Mbps | None = None
@@ -162,11 +183,14 @@ class SubscriberIn(InventoryInput):
     username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
     phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\+?[0-9][0-9 ()/-]{5,19})?$")] = ""
-    email: EmailStr | None = None
+    email: Annotated[EmailStr, Field(max_length=254, description="An e-mail address whose domain has a dot.",
+                                     json_schema_extra={"pattern": r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*"
+                                                        r"\.[A-Za-z]{2,}$"})] | None = None
     language: Language = "sl"
-    tax_number: str = ""
+    tax_number: Annotated[str, Field(max_length=16, description="Slovenian tax number: 8 digits, the last a "
+                                     "mod-11 check digit (an SI prefix is accepted).")] = ""
     ssid_consent: bool = False
-    notification_opt_outs: list[NoticeCategory] = Field(default_factory=list)
+    notification_opt_outs: list[NoticeCategory] = Field(default_factory=list, max_length=20)
 
     @field_validator("tax_number")
     @classmethod
@@ -199,8 +223,8 @@ class ContractIn(InventoryInput):
 
     subscriber: Name
     package: Name
-    start_date: date
-    end_date: date | None = None
+    start_date: Date
+    end_date: Date | None = None
 
     @model_validator(mode="after")
     def _order(self) -> Self:
@@ -214,7 +238,8 @@ class DeviceIn(InventoryInput):
 
     name: Name
     kind: DeviceKind
-    address: str
+    address: Annotated[str, Field(min_length=1, max_length=253, description="An IP address or a DNS host name.",
+                                  json_schema_extra={"pattern": HOST_PATTERN})]
     port: Port = 161
     profile: Name = "if-mib"
     credential: Name | None = None
@@ -235,7 +260,7 @@ class MemberIn(InventoryInput):
 
     device: Name
     direction: Direction
-    if_index: Annotated[int, Field(ge=1)] | None = None
+    if_index: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
     if_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] | None = None
     counter: Counter | None = None
 
@@ -257,18 +282,21 @@ class SegmentIn(InventoryInput):
     capacity_down_mbps: Mbps | None = None
     capacity_up_mbps: Mbps | None = None
     description: Annotated[str, StringConstraints(max_length=2000)] = ""
-    rules: dict[str, Any] = Field(default_factory=dict, description="Capacity rule overrides (checked by capacity).")
-    members: list[MemberIn] | None = None
+    rules: dict[str, Any] = Field(default_factory=dict, max_length=50,
+                                  description="Capacity rule overrides (checked by capacity).")
+    members: Annotated[list[MemberIn], Field(max_length=MAX_MEMBERS)] | None = None
 
 
 class CpeIn(InventoryInput):
     """A subscriber's CPE: identity, device profile, management address and attachments."""
 
     serial: Name
-    mac: str
+    mac: Annotated[str, Field(max_length=40, json_schema_extra={"pattern": r"^[:.\- ]*([0-9A-Fa-f][:.\- ]*){12}$"},
+                              description="12 hex digits, optionally separated by : - . or spaces.")]
     model: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
     profile: Name = "docsis-cm"
-    address: str | None = None
+    address: Annotated[str, Field(max_length=253, description="An IP address or a DNS host name; empty: none.",
+                                  json_schema_extra={"pattern": HOST_PATTERN.replace("^(", "^(|", 1)})] | None = None
     port: Port = 161
     credential: Name | None = None
     subscriber: Name | None = None

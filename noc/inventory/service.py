@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from noc.audit.service import record
 from noc.core.crypto import SecretBox
 from noc.core.db import Base
-from noc.core.errors import InvalidInput, NotFound
+from noc.core.errors import InvalidInput, NotFound, field_errors
 from noc.core.events import EventBus
 from noc.core.security import Actor
 from noc.inventory.enums import NOTICE_CATEGORIES
@@ -90,12 +91,17 @@ class InventoryWriter:
         return obj, "created" if existing is None else "updated" if changed else "unchanged"
 
     def patch(self, kind: Kind, obj: Base, changes: dict[str, Any]) -> Base:
-        """Apply a partial change to ``obj``; the merged result is validated as a whole."""
+        """Apply a partial change to ``obj``: each field was checked against its type by the caller (the API's
+        patch model), the merged result is validated as a whole; a failure names the field, never a value."""
         for key_field in kind.key:
             if key_field in changes and changes[key_field] != getattr(obj, key_field, changes[key_field]):
                 raise InvalidInput(key_field, f"{key_field} identifies the {kind.name} and cannot be changed")
         merged = {**to_input(self.session, kind, obj, self.box), **changes}
-        data = kind.schema.model_validate(merged)
+        try:
+            data = kind.schema.model_validate(merged)
+        except ValidationError as exc:  # the whole: which field breaks it, never the values
+            field, message = field_errors(exc)[0]
+            raise InvalidInput(field, message) from None
         updated, _ = self.upsert(kind, data)
         return updated
 
@@ -236,6 +242,11 @@ def to_output(session: Session, kind: Kind, obj: Base) -> dict[str, Any]:
     return out
 
 
+def like_escape(text: str) -> str:
+    """``text`` with LIKE's wildcards (``%``, ``_``) and the escape character itself taken literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 SEARCHABLE = {"subscriber": ("number", "username", "name", "email", "phone")}
 
 
@@ -246,9 +257,9 @@ def list_query(kind: Kind, filters: dict[str, Any], session: Session) -> Select[
         if value is None:
             continue
         if name == "q":
-            pattern = f"%{value.lower()}%"
+            pattern = f"%{like_escape(value.lower())}%"
             columns = [getattr(kind.model, c) for c in SEARCHABLE.get(kind.name, ())]
-            query = query.where(or_(*(func.lower(c).like(pattern) for c in columns)))
+            query = query.where(or_(*(func.lower(c).like(pattern, escape="\\") for c in columns)))
         elif name in kind.ref_by_field:
             ref = kind.ref_by_field[name]
             sub = select(ref.model.id).where(getattr(ref.model, ref.key) == value)  # type: ignore[attr-defined]

@@ -11,7 +11,18 @@ from pydantic import BaseModel
 from sqlalchemy import and_, func, or_, select
 
 from noc.core.db import utcnow
-from noc.core.http import ERROR_RESPONSES, ApiError, Paging, ReasonHeader, RuntimeDep, SessionDep, require
+from noc.core.http import (
+    ERROR_RESPONSES,
+    ApiError,
+    Id,
+    Paging,
+    ReadSessionDep,
+    ReasonHeader,
+    RuntimeDep,
+    SessionDep,
+    require,
+)
+from noc.core.inputs import DateTime
 from noc.core.security import ALL_ROLES, NETWORK_EDITORS, NETWORK_READERS, Principal
 from noc.inventory.models import Segment, Subscriber
 from noc.inventory.service import counts_by_segment, subscribers_on
@@ -47,13 +58,13 @@ class WindowOut(BaseModel):
     description_sl: str
     description_en: str
     emergency: bool
-    starts_at: datetime
-    ends_at: datetime | None
+    starts_at: DateTime
+    ends_at: DateTime | None
     sequence: int
     segments: list[str]
     created_by: str
-    created_at: datetime
-    cancelled_at: datetime | None
+    created_at: DateTime
+    cancelled_at: DateTime | None
 
 
 class WindowFilter(Paging):
@@ -92,7 +103,7 @@ def _get(s: SessionDep, window_id: int) -> MaintenanceWindow:
 
 
 @router.get("/windows", summary="Maintenance windows and outages, newest start first")
-def list_windows(s: SessionDep, _: Anyone, query: Annotated[WindowFilter, Query()]) -> dict[str, Any]:
+def list_windows(s: ReadSessionDep, _: Anyone, query: Annotated[WindowFilter, Query()]) -> dict[str, Any]:
     base = select(MaintenanceWindow)
     if query.segment is not None:
         base = base.join(window_segments).join(Segment).where(Segment.name == query.segment)
@@ -109,7 +120,7 @@ def list_windows(s: SessionDep, _: Anyone, query: Annotated[WindowFilter, Query(
 
 
 @router.get("/windows/{window_id}", response_model=WindowOut, summary="One maintenance window or outage")
-def get_window(window_id: int, s: SessionDep, _: Anyone) -> dict[str, Any]:
+def get_window(window_id: Id, s: ReadSessionDep, _: Anyone) -> dict[str, Any]:
     return out(_get(s, window_id))
 
 
@@ -122,7 +133,7 @@ def post_window(body: WindowIn, s: SessionDep, rt: RuntimeDep, who: Editor,
 
 @router.put("/windows/{window_id}", response_model=WindowOut,
             summary="Change a maintenance window (an update goes to the affected subscribers)")
-def put_window(window_id: int, body: WindowIn, s: SessionDep, rt: RuntimeDep, who: Editor,
+def put_window(window_id: Id, body: WindowIn, s: SessionDep, rt: RuntimeDep, who: Editor,
                reason: ReasonHeader = "") -> dict[str, Any]:
     policy = NoticePolicy.from_settings(rt.settings)
     return _saved(s, update_window(s, _get(s, window_id), body, who.actor, reason, policy=policy))
@@ -130,7 +141,7 @@ def put_window(window_id: int, body: WindowIn, s: SessionDep, rt: RuntimeDep, wh
 
 @router.post("/windows/{window_id}/cancel", response_model=WindowOut,
              summary="Cancel a maintenance window (subscribers already told are told again)")
-def post_cancel(window_id: int, s: SessionDep, who: Editor, reason: ReasonHeader = "") -> dict[str, Any]:
+def post_cancel(window_id: Id, s: SessionDep, who: Editor, reason: ReasonHeader = "") -> dict[str, Any]:
     return _saved(s, cancel_window(s, _get(s, window_id), who.actor, reason))
 
 
@@ -142,13 +153,13 @@ def post_outage(body: OutageIn, s: SessionDep, who: Editor, reason: ReasonHeader
 
 @router.post("/outages/{window_id}/resolve", response_model=WindowOut,
              summary="Declare an outage resolved (the subscribers told of it are told)")
-def post_resolve(window_id: int, s: SessionDep, who: Editor, reason: ReasonHeader = "") -> dict[str, Any]:
+def post_resolve(window_id: Id, s: SessionDep, who: Editor, reason: ReasonHeader = "") -> dict[str, Any]:
     return _saved(s, resolve_outage(s, _get(s, window_id), who.actor, reason))
 
 
 @router.get("/windows/{window_id}/affected", summary="Subscribers the window affects: counts per segment and a "
             "paged list (subscriber numbers only)")
-def get_affected(window_id: int, s: SessionDep, rt: RuntimeDep, _: Reader,
+def get_affected(window_id: Id, s: ReadSessionDep, rt: RuntimeDep, _: Reader,
                  page: Annotated[Paging, Query()]) -> dict[str, Any]:
     window = _get(s, window_id)
     segments = affected_segments(s, window)
@@ -173,7 +184,7 @@ def get_affected(window_id: int, s: SessionDep, rt: RuntimeDep, _: Reader,
 
 
 @router.get("/windows/{window_id}/notices", summary="The window's notices and how their mails are going")
-def get_notices(window_id: int, s: SessionDep, _: Reader) -> list[dict[str, Any]]:
+def get_notices(window_id: Id, s: ReadSessionDep, _: Reader) -> list[dict[str, Any]]:
     _get(s, window_id)
     notices = list(notices_of(s, window_id))
     counts = counts_by_topic(s, [n.topic for n in notices])
@@ -188,7 +199,7 @@ def get_notices(window_id: int, s: SessionDep, _: Reader) -> list[dict[str, Any]
 
 @router.get("/windows/{window_id}/notices/{notice_id}/failed",
             summary="The subscribers a notice could not be delivered to, and why")
-def get_failed(window_id: int, notice_id: int, s: SessionDep, _: Reader,
+def get_failed(window_id: Id, notice_id: Id, s: ReadSessionDep, _: Reader,
                page: Annotated[Paging, Query()]) -> dict[str, Any]:
     notice = s.get(Notice, notice_id)
     if notice is None or notice.window_id != window_id:
@@ -202,12 +213,12 @@ def get_failed(window_id: int, notice_id: int, s: SessionDep, _: Reader,
 
 
 @router.get("/feed.json", summary="Upcoming and ongoing works and outages (public, no personal data)")
-def feed_json(s: SessionDep) -> dict[str, Any]:
+def feed_json(s: ReadSessionDep) -> dict[str, Any]:
     return feeds.as_json(feeds.upcoming(s, utcnow()))
 
 
 @router.get("/feed.ics", summary="Upcoming and ongoing works and outages as a calendar (public)",
             response_class=Response)
-def feed_ics(s: SessionDep, rt: RuntimeDep) -> Response:
+def feed_ics(s: ReadSessionDep, rt: RuntimeDep) -> Response:
     body = feeds.as_calendar(feeds.upcoming(s, utcnow()), rt.settings.mail_from)
     return Response(body, media_type="text/calendar; charset=utf-8")

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from noc.core.http import ERROR_RESPONSES, Paging, SessionDep, require
+from noc.core.http import ERROR_RESPONSES, Id, Paging, ReadSessionDep, require
+from noc.core.inputs import DateTime
 from noc.core.security import ALL_ROLES, NETWORK_READERS, Principal
 from noc.inventory.kinds import CPE
 from noc.inventory.models import Cpe, Device
@@ -26,12 +26,12 @@ class PollStatusOut(BaseModel):
     target_kind: str
     target_id: int
     name: str
-    at: datetime
+    at: DateTime
     ok: bool
     duration_s: float
     error: str
     consecutive_failures: int
-    last_ok_at: datetime | None
+    last_ok_at: DateTime | None
     invalid_readings: int
     invalid_detail: str
 
@@ -42,7 +42,7 @@ class PollStatusFilter(Paging):
 
 
 @router.get("/polling/status", summary="Last poll of each device or CPE")
-def poll_status(s: SessionDep, _: NetworkReader, query: Annotated[PollStatusFilter, Query()]) -> dict[str, Any]:
+def poll_status(s: ReadSessionDep, _: NetworkReader, query: Annotated[PollStatusFilter, Query()]) -> dict[str, Any]:
     model, name_col = (Device, Device.name) if query.kind == "device" else (Cpe, Cpe.serial)
     base = (select(PollStatus, name_col).join(model, model.id == PollStatus.target_id)
             .where(PollStatus.target_kind == query.kind))
@@ -58,13 +58,13 @@ def poll_status(s: SessionDep, _: NetworkReader, query: Annotated[PollStatusFilt
 class HealthOut(BaseModel):
     cpe_id: int
     serial: str
-    at: datetime | None
+    at: DateTime | None
     grade: str | None
     findings: list[dict[str, Any]]
 
 
 @router.get("/cpes/{cpe_id}/health", response_model=HealthOut, summary="A CPE's newest fleet-health verdict")
-def cpe_health(cpe_id: int, s: SessionDep, _: NetworkReader) -> dict[str, Any]:
+def cpe_health(cpe_id: Id, s: ReadSessionDep, _: NetworkReader) -> dict[str, Any]:
     cpe = get_by_id(s, CPE, cpe_id)
     health = s.get(CpeHealth, cpe_id)
     return {"cpe_id": cpe_id, "serial": cpe.serial, "at": health.at if health else None,  # type: ignore[attr-defined]
@@ -78,7 +78,7 @@ class FleetHealthOut(BaseModel):
 
 
 @router.get("/health/cpes", response_model=FleetHealthOut, summary="CPE fleet health: counts by grade, worst first")
-def fleet_health(s: SessionDep, _: NetworkReader,
+def fleet_health(s: ReadSessionDep, _: NetworkReader,
                  limit: Annotated[int, Query(ge=1, le=500)] = 20) -> dict[str, Any]:
     grades = {g: int(n) for g, n in s.execute(select(CpeHealth.grade, func.count()).group_by(CpeHealth.grade))}
     order = {"unreachable": 0, "bad": 1, "marginal": 2, "good": 3}

@@ -172,3 +172,22 @@ def test_worker_refuses_an_unknown_job_naming_the_option_and_the_jobs(migrated: 
     line = done.stderr.strip().splitlines()[-1]  # after the worker's log lines
     assert line.startswith("error: --job: no job no.such.job")
     assert "maintenance.notices" in line and "outbox.dispatch" in line
+
+
+def test_audit_verify_finds_truncation_after_an_anchor(migrated: Settings) -> None:
+    noc(migrated, "user", "add", "ana", "--role", "agent", check=True)
+    noc(migrated, "user", "token", "ana", check=True)
+    anchored = noc(migrated, "audit", "anchor", check=True)
+    assert "anchored: 3 entries" in anchored.stdout
+    assert (migrated.data_dir / "audit-anchors.jsonl").exists()
+    engine = sa.create_engine(migrated.resolved_database_url())
+    with engine.begin() as conn:  # delete the newest entry and wind the head back: the chain alone stays whole
+        digest = conn.execute(sa.text("SELECT digest FROM audit_log WHERE seq = 2")).scalar_one()
+        conn.execute(sa.text("DELETE FROM audit_log WHERE seq = 3"))
+        conn.execute(sa.text("UPDATE audit_head SET seq = 2, digest = :d"), {"d": digest})
+    engine.dispose()
+    broken = noc(migrated, "audit", "verify")
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert "truncated: the anchor of" in broken.stderr and "saw 3 entries, the log has 2" in broken.stderr
+    term = noc(migrated, "audit", "term", "ana@example.si", check=True)
+    assert term.stdout.startswith("hmac:") and "ana@" not in term.stdout
