@@ -77,6 +77,9 @@ DEFAULT_MAX_ROWS = 10_000
 """Rows a walk of one table column may return before the poll ends with an error (``max_rows`` of a table)."""
 DEFAULT_POLL_DEADLINE_S = 30.0
 """Seconds one poll of one device may take before it ends with an error (``poll_deadline_s`` of a profile)."""
+DEFAULT_BULK_VARBINDS = 448
+"""Varbinds one GETBULK of a poll may ask for (columns × max-repetitions; ``bulk_varbinds`` of a profile): about
+answers of about 14 KB: one table of 43 interfaces with its fallback columns, or 32 DOCSIS channels with theirs."""
 
 
 class ProfileError(ConfigError):
@@ -302,6 +305,17 @@ class _Index:
     objects: dict[str, Column] = field(default_factory=dict)
     # column OID → (table name, max_rows); readable table columns only
     walks: dict[str, tuple[str, int]] = field(default_factory=dict)
+    column_plan: list[TablePlan] = field(default_factory=list)
+    fallback_plan: list[TablePlan] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TablePlan:
+    """The first-pass columns of one profile table (fallbacks left out): walked together, ``max_rows`` each."""
+
+    name: str
+    roots: tuple[str, ...]
+    max_rows: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +340,7 @@ class Profile(StrictModel):
     extends: ProfileName | None = None
     uptime: ObjectName | None = None
     poll_deadline_s: float = Field(DEFAULT_POLL_DEADLINE_S, gt=0)
+    bulk_varbinds: int = Field(DEFAULT_BULK_VARBINDS, ge=1, le=4096)
     scalars: tuple[Scalar, ...] = ()
     tables: tuple[Table, ...] = ()
     _ix: _Index = PrivateAttr(default_factory=_Index)
@@ -387,6 +402,11 @@ class Profile(StrictModel):
             for col in plan.by_name.values():
                 ix.columns.setdefault(len(table.index), {})[col.oid] = (plan, col)
                 ix.walks[col.oid] = (table.name, table.max_rows)
+            roots = tuple(c.oid for c in plan.primaries)
+            if roots:
+                ix.column_plan.append(TablePlan(table.name, roots, table.max_rows))
+                ix.fallback_plan.append(TablePlan(table.name, tuple(c.oid for c in plan.fallbacks.values()),
+                                                  table.max_rows))
         self._ix = ix
 
     @property
@@ -398,6 +418,16 @@ class Profile(StrictModel):
     def walk_roots(self) -> tuple[str, ...]:
         """Column OIDs to walk: every readable column, fallbacks included (secret columns never)."""
         return tuple(c.oid for p in self._ix.plans for c in p.by_name.values())
+
+    @property
+    def column_plan(self) -> tuple[TablePlan, ...]:
+        """The tables' first-pass columns (readable, no fallbacks), one :class:`TablePlan` per table."""
+        return tuple(self._ix.column_plan)
+
+    @property
+    def fallback_plan(self) -> tuple[TablePlan, ...]:
+        """The fallback columns of each table of :attr:`column_plan` (same order; ``roots`` may be empty)."""
+        return tuple(self._ix.fallback_plan)
 
     @property
     def primary_walk_roots(self) -> tuple[str, ...]:
