@@ -181,6 +181,9 @@ class NullSink:
     def write(self, samples: Sequence[Sample]) -> None:
         self.points += len(samples)
 
+    def room(self) -> int:
+        return sys.maxsize
+
     def flush(self, timeout: float | None = None) -> None:
         return None
 

@@ -26,6 +26,8 @@ from collectors.sinks.lineproto import clean_fields
 log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_S = 7 * 86400
+STORE_ATTEMPTS = 3
+"""Tries of one batch before its samples are dropped and counted (seconds apart: 1, 2)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -258,17 +260,28 @@ class EmbeddedStore(BatchWriter[Sample]):
 
     def _handle(self, batch: list[Sample], chore_due: bool, stopping: bool) -> None:
         if batch:
-            try:
-                self._insert(batch)
-            except sqlite3.Error as exc:
-                log.error("embedded store: could not store %d samples: %s", len(batch), exc)
-                self._count("points_dropped_total", len(batch))
+            self._store(batch)
         if chore_due:
             self._next_prune = time.monotonic() + self.prune_interval
             try:
                 self.prune()
             except sqlite3.Error as exc:
                 log.error("embedded store: retention pass failed: %s", exc)
+
+    def _store(self, batch: list[Sample]) -> None:
+        """Insert ``batch``, holding it (and so, through the bounded queue, the producers) through
+        ``STORE_ATTEMPTS`` failures a second apart (a lock held elsewhere); then drop and count it (disk full)."""
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            try:
+                self._insert(batch)
+            except sqlite3.Error as exc:
+                if attempt == STORE_ATTEMPTS:
+                    self._lost(len(batch), f"could not store them after {attempt} attempts: {exc}")
+                    return
+                time.sleep(attempt)
+            else:
+                self._stored()
+                return
 
     def _insert(self, batch: list[Sample]) -> None:
         cutoff = int(self._clock()) - self.retention_s
