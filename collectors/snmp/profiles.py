@@ -68,6 +68,9 @@ _RANGES: dict[str, tuple[int, int]] = {
     "TruthValue": (1, 2),
 }
 """The range of each integer type (RFC 2578, TruthValue of RFC 2579): a reading outside it is invalid."""
+_FAST: dict[str, type] = {"Counter32": Counter32, "Counter64": Counter64, **dict.fromkeys(_INTEGERS - {"TimeTicks",
+                          "Gauge32"}, int)}
+"""The Python type of a raw value that needs no conversion for a column type (decoding's fast path)."""
 _LOGGED_MAX = 100_000
 _logged: set[tuple[str, str]] = set()
 """(device, object) pairs whose invalid readings were logged already (forgotten when it holds _LOGGED_MAX)."""
@@ -558,14 +561,34 @@ def _collect(ix: _Index, results: Mapping[str, Value]) -> dict[int, dict[tuple[s
         row = {c.name: results[c.oid] for c in plan.by_name.values() if c.oid in results}
         if row:
             rows[id(plan)] = {(): row}
+    single, double = ix.columns.get(1, {}), ix.columns.get(2, {})
+    longer = [(n, c) for n, c in ix.columns.items() if n > 2]
     for oid, value in results.items():
-        for length, columns in ix.columns.items():
-            prefix, *idx = oid.rsplit(".", length)
-            hit = columns.get(prefix)
-            if hit is not None and len(idx) == length:
-                plan, col = hit
-                rows.setdefault(id(plan), {}).setdefault(tuple(idx), {})[col.name] = value
-                break
+        prefix, _, last = oid.rpartition(".")  # most tables have a one-arc index: one cheap split
+        hit = single.get(prefix)
+        if hit is not None:
+            idx: tuple[str, ...] = (last,)
+        else:
+            if double:
+                prefix, _, first = prefix.rpartition(".")
+                hit = double.get(prefix)
+                idx = (first, last)
+            for length, columns in longer if hit is None else ():
+                prefix, *parts = oid.rsplit(".", length)
+                hit = columns.get(prefix)
+                if hit is not None and len(parts) == length:
+                    idx = tuple(parts)
+                    break
+            if hit is None:
+                continue
+        plan, col = hit
+        by_index = rows.get(id(plan))
+        if by_index is None:
+            by_index = rows[id(plan)] = {}
+        found = by_index.get(idx)
+        if found is None:
+            found = by_index[idx] = {}
+        found[col.name] = value
     return rows
 
 
@@ -670,6 +693,11 @@ def _reading(col: Column, raw: Value | None) -> FieldValue | Invalid | None:
     column's ``absent_values``, an :class:`Invalid` when out of the type's range or of the wrong type."""
     if raw is None:
         return None
+    kind = type(raw)
+    if kind is _FAST.get(col.type) and not col.absent_values:  # the common case: the type the column expects
+        low, high = _RANGES[col.type]
+        if low <= raw <= high:  # type: ignore[operator]
+            return raw  # type: ignore[return-value]
     if isinstance(raw, Invalid):
         return raw
     value: FieldValue | None
