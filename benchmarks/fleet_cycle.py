@@ -34,6 +34,7 @@ requests_per_cpe=<n>`` (``dropped``: samples the sink dropped during the last cy
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import os
@@ -43,6 +44,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -52,8 +54,12 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from collectors.samples import Sample
+from collectors.sim import SimulatedNetwork
+from collectors.sim.config import NetworkConfig
 from collectors.sinks import EmbeddedStore, InfluxSink, Sink
+from collectors.snmp.auth import Target, V2c
 from collectors.snmp.client import SnmpClient
+from collectors.snmp.device_poll import PollTarget, profile, read_raw
 from noc.core.crypto import SecretBox
 from noc.core.db import Database
 from noc.core.events import EventBus
@@ -141,6 +147,86 @@ def populate(db: Database, box: SecretBox, agents: list[dict[str, Any]], cpes: i
             conn.execute(insert(Cpe), chunk)
 
 
+# --- requests per CPE against peers ---------------------------------------------------------------------
+
+
+PEER_SHAPES = (("DOCSIS 3.0 modem, 32 DS / 8 US channels", "docsis-cm", {"kind": "cable_modem", "ds_channels": 32,
+                                                                         "us_channels": 8}),
+               ("DOCSIS 3.1 gateway with Wi-Fi (8 DS / 4 US, OFDM)", "docsis-gw", {"kind": "gateway", "ofdm": True}))
+
+
+def exporter_module(name: str, roots: Sequence[str], get: Sequence[str], repetitions: int) -> list[str]:
+    """An snmp_exporter module walking ``roots`` (each column its own walk, as snmp_exporter does)."""
+    lines = [f"{name}:", "  version: 2", "  auth:", f"    community: {COMMUNITY}",
+             f"  max_repetitions: {repetitions}", "  get:", *(f"  - {o}" for o in get), "  walk:",
+             *(f"  - {r}" for r in roots), "  metrics:"]
+    for n, root in enumerate(roots):
+        lines += [f"  - name: c{n}", f"    oid: {root}", "    type: gauge", "    indexes:",
+                  "    - labelname: idx", "      type: gauge"]
+    return lines
+
+
+def peer_requests(tmp: Path) -> dict[str, tuple[float, float, float]]:
+    """Requests one poll of each shape takes: noc (its first and its later polls) and snmp_exporter walking the
+    same columns, counted at the simulated agent."""
+    agents = [{"name": f"peer{n}", "community": COMMUNITY, **shape} for n, (_, _, shape) in enumerate(PEER_SHAPES)]
+    out: dict[str, tuple[float, float, float]] = {}
+    with SimulatedNetwork(NetworkConfig.model_validate({"agents": agents})) as net:
+        config = tmp / "snmp.yml"
+        lines: list[str] = []
+        for n, (_, prof, _) in enumerate(PEER_SHAPES):
+            p = profile(prof)
+            lines += exporter_module(f"m{n}", [*p.primary_walk_roots, *(r for t in p.fallback_plan for r in t.roots)],
+                                     p.get_oids, 25)
+        config.write_text("\n".join(lines) + "\n")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        exporter = subprocess.Popen(["prometheus-snmp-exporter", f"--config.file={config}",
+                                     f"--web.listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
+                                    stderr=subprocess.DEVNULL)
+        try:
+            for n, (label, prof, _) in enumerate(PEER_SHAPES):
+                agent = net.agent(f"peer{n}")
+                host, agent_port, community = net.endpoint(f"peer{n}")
+                target = PollTarget("cpe", n, f"peer{n}", prof, Target(host, agent_port, V2c(community), 2.0, 1))
+                counts = []
+                for _ in range(2):
+                    before = agent.stats.requests
+                    client = SnmpClient()
+                    asyncio.run(_read(client, target))
+                    counts.append(agent.stats.requests - before)
+                wait_for(f"http://127.0.0.1:{port}/metrics")
+                before = agent.stats.requests
+                with suppress(urllib.error.HTTPError):  # it walks all, then may refuse to expose 2-index tables
+                    urllib.request.urlopen(f"http://127.0.0.1:{port}/snmp?module=m{n}&target={host}:{agent_port}",
+                                           timeout=30).read()
+                out[label] = (counts[0], counts[1], agent.stats.requests - before)
+        finally:
+            exporter.terminate()
+            exporter.wait(10)
+    return out
+
+
+def wait_for(url: str) -> None:
+    """Wait until ``url`` answers (a server started for the run)."""
+    deadline = time.monotonic() + 30
+    while True:
+        with suppress(OSError):
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        if time.monotonic() > deadline:
+            sys.exit(f"{url} did not answer within 30 s")
+        time.sleep(0.2)
+
+
+async def _read(client: SnmpClient, target: PollTarget) -> None:
+    try:
+        await read_raw(client, target, profile(target.profile))
+    finally:
+        await client.close()
+
+
 @contextmanager
 def victoria_metrics(tmp: Path) -> Iterator[str]:
     """A VictoriaMetrics on a free loopback port for the run; yields its URL."""
@@ -151,14 +237,7 @@ def victoria_metrics(tmp: Path) -> Iterator[str]:
     proc = subprocess.Popen(["victoria-metrics", f"-storageDataPath={tmp / 'vm'}", f"-httpListenAddr=127.0.0.1:{port}",
                              "-loggerLevel=ERROR"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            with suppress(OSError):
-                urllib.request.urlopen(f"{url}/health", timeout=1).read()
-                break
-            if time.monotonic() > deadline or proc.poll() is not None:
-                sys.exit("victoria-metrics did not start")
-            time.sleep(0.2)
+        wait_for(f"{url}/health")
         yield url
     finally:
         proc.terminate()
@@ -280,6 +359,10 @@ def main() -> None:
           f"simulated agents (one simulator process), SQLite, {args.sink} sink")
     with tempfile.TemporaryDirectory(prefix="noc-fleet-") as tmp_name:
         tmp = Path(tmp_name)
+        print("\nSNMP requests of one poll (counted at the simulated agent; same columns, fallbacks included):")
+        print("  device | noc, first poll | noc, later polls | snmp_exporter 0.21 (a walk per column, 25 repetitions)")
+        for label, (first, later, exporter) in peer_requests(tmp).items():
+            print(f"  {label} | {first:.0f} | {later:.0f} | {exporter:.0f}")
         t0 = time.perf_counter()
         sim, agents = start_simulator(tmp, args.agents, args.seed)
         try:
