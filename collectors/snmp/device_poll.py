@@ -142,7 +142,8 @@ async def read_raw(client: SnmpClient, target: PollTarget, prof: Profile) -> dic
     All columns go out in a few GETBULKs (:meth:`SnmpClient.walk_columns`, packed by :func:`pack`) sized by the
     rows each table is expected to have: the device's own previous poll, else the newest poll of any device of
     its profile, else ifNumber (read with the scalars on a profile's very first poll). Fallback columns are
-    walked after the first pass when some row needs them, and with it from then on for that device. A DOCSIS 3.0
+    walked after the first pass when some row needs them, and with it from then on for that device (once all of
+    a device's fallbacks are walked with the first pass, the check is skipped). A DOCSIS 3.0
     modem with 32 downstream and 8 upstream channels takes one GET and three GETBULKs. The results are those of
     walking each column alone; the sizing only saves requests and the varbinds past the columns' ends.
     """
@@ -165,19 +166,20 @@ async def read_raw(client: SnmpClient, target: PollTarget, prof: Profile) -> dic
     found = await _walk_sets(client, target, sets, [*hint, *(hint[i] for i in with_fallbacks)],
                              prof.bulk_varbinds, deadline, results)
     rows = found[:len(plan)]
-    walked = {r for p in sets for r in p.roots}
-    needed = set(prof.needed_fallback_roots(results))
-    missing = needed - walked
-    if missing:
-        more = [i for i, p in enumerate(fallback_plan) if missing.intersection(p.roots)]
-        await _walk_sets(client, target, [fallback_plan[i] for i in more], [rows[i] for i in more],
-                         prof.bulk_varbinds, deadline, results)
+    if len(with_fallbacks) < sum(1 for p in fallback_plan if p.roots):  # else every fallback was walked already
+        walked = {r for p in sets for r in p.roots}
+        needed = set(prof.needed_fallback_roots(results))
+        if missing := needed - walked:
+            more = [i for i, p in enumerate(fallback_plan) if missing.intersection(p.roots)]
+            await _walk_sets(client, target, [fallback_plan[i] for i in more], [rows[i] for i in more],
+                             prof.bulk_varbinds, deadline, results)
+        with_fallbacks = _shape(i for i, p in enumerate(fallback_plan) if needed.intersection(p.roots))
     seen = _shape(rows)
     _ROWS_SEEN[prof.name] = seen
     if len(_DEVICES) >= _DEVICES_MAX:
         _DEVICES.clear()
         _SHAPES.clear()
-    _DEVICES[device_key] = (seen, _shape(i for i, p in enumerate(fallback_plan) if needed.intersection(p.roots)))
+    _DEVICES[device_key] = (seen, with_fallbacks)
     return results
 
 
