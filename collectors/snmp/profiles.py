@@ -283,6 +283,8 @@ class _Plan:
     fallbacks: Mapping[str, Column]
     by_name: Mapping[str, Column]
     filter: RowFilter | None
+    scales: Mapping[str, float | None]
+    """Each column's ``effective_scale``, looked up once."""
 
     @classmethod
     def of(cls, measurement: str, index: tuple[str, ...], columns: Sequence[Column], filt: RowFilter | None) -> _Plan:
@@ -294,6 +296,7 @@ class _Plan:
             {c.fallback_for: c for c in readable if c.fallback_for is not None},
             {c.name: c for c in readable},
             filt,
+            {c.name: c.effective_scale for c in readable},
         )
 
 
@@ -597,31 +600,39 @@ def _decode_row(
 ) -> dict[str, FieldValue] | None:
     """The fields of one row, None when the row filter drops it; invalid readings of a kept row (and of the
     filter column) are appended to ``invalid``."""
-
-    values: dict[str, FieldValue | None] = {}
-
-    def value_of(col: Column) -> FieldValue | None:
-        if col.name not in values:
-            value = _reading(col, raw.get(col.name))
-            if isinstance(value, Invalid):
-                invalid.append(InvalidReading(col.name, index, value.reason))
-                value = None
-            values[col.name] = value
-        return values[col.name]
-
-    if plan.filter is not None and not plan.filter.accepts(value_of(plan.by_name[plan.filter.column])):
-        return None
+    filter_name, filter_value = "", None
+    if plan.filter is not None:
+        target = plan.by_name[plan.filter.column]
+        filter_name, filter_value = target.name, _value(target, raw.get(target.name), index, invalid)
+        if not plan.filter.accepts(filter_value):
+            return None
     fields: dict[str, FieldValue] = {}
+    fallbacks, scales = plan.fallbacks, plan.scales
     for col in plan.primaries:
-        source, value = col, value_of(col)
-        fallback = plan.fallbacks.get(col.name)
+        name = col.name
+        value = filter_value if name == filter_name else _value(col, raw.get(name), index, invalid)
+        source = col
+        fallback = fallbacks.get(name) if fallbacks else None
         if fallback is not None and _empty(value):
-            other = value_of(fallback)
+            other = _value(fallback, raw.get(fallback.name), index, invalid)
             if other is not None and (value is None or not _empty(other)):
                 source, value = fallback, other
-        if value is not None:
+        if value is None:
+            continue
+        if source.enum is None and scales[source.name] is None and col.enum is None and scales[name] is None:
+            fields[col.field] = value  # type: ignore[index]  # the common case: a reading as it is
+        else:
             _present(col, source, value, fields)
     return fields
+
+
+def _value(col: Column, raw: Value | None, index: str, invalid: list[InvalidReading]) -> FieldValue | None:
+    """A column's reading (:func:`_reading`); an invalid one is listed in ``invalid`` and read as absent."""
+    value = _reading(col, raw)
+    if isinstance(value, Invalid):
+        invalid.append(InvalidReading(col.name, index, value.reason))
+        return None
+    return value
 
 
 def _kept(plan: _Plan, raw: Mapping[str, Value]) -> bool:
