@@ -1,10 +1,13 @@
 """What both sinks share: an in-memory queue that ``write()`` fills and one writer thread that empties it.
 
-:class:`BatchWriter` keeps a bounded FIFO (beyond ``max_queue_points`` the oldest items are dropped and
-counted) and hands its writer thread batches of ``batch_size`` items, or whatever waited ``flush_interval``
-seconds, or everything at once while a flush or close is pending. Between batches the thread runs the sink's
-one periodic chore (retention for the embedded store, spool replay for InfluxDB). Items count as settled once
-their batch was handled, whatever the outcome; :meth:`BatchWriter.flush` waits for that.
+:class:`BatchWriter` keeps a bounded FIFO and hands its writer thread batches of ``batch_size`` items, or
+whatever waited ``flush_interval`` seconds, or everything at once while a flush or close is pending. The bound
+is backpressure, not loss: a ``write()`` that would take the queue past ``max_queue_points`` waits until the
+writer has made room (counted in ``producer_waits_total`` and ``producer_wait_seconds_total``); only when the
+writer thread is gone are the oldest items dropped (counted in ``points_dropped_total``, logged once). Between
+batches the thread runs the sink's one periodic chore (retention for the embedded store, spool replay for
+InfluxDB). Items count as settled once their batch was handled, whatever the outcome; :meth:`BatchWriter.flush`
+waits for that.
 
 A sink subclasses it, calls :meth:`~BatchWriter._enqueue` from ``write()``, :meth:`~BatchWriter._start` once
 and :meth:`~BatchWriter._stop` from ``close()``, and implements :meth:`~BatchWriter._handle` (store one batch
@@ -48,7 +51,9 @@ class BatchWriter(Generic[T], ABC):
         self._in_flight = False
         self._stopping = False
         self._closed = False
-        self._counters = dict.fromkeys(("points_accepted_total", "points_dropped_total", *counters), 0.0)
+        self._counters = dict.fromkeys(("points_accepted_total", "points_dropped_total", "producer_waits_total",
+                                        "producer_wait_seconds_total", *counters), 0.0)
+        self._loss_logged = False
         self._thread: threading.Thread | None = None
 
     # -- for write(), flush(), close(), stats() ----------------------------------------------------------
@@ -58,7 +63,8 @@ class BatchWriter(Generic[T], ABC):
         self._thread.start()
 
     def _enqueue(self, items: Sequence[T], skipped: int = 0) -> None:
-        """Queue ``items`` (and count ``skipped`` samples the sink could not turn into items)."""
+        """Queue ``items`` (and count ``skipped`` samples the sink could not turn into items); waits while the
+        queue has no room for them (backpressure), as long as the writer thread runs."""
         with self._cond:
             if self._stopping:
                 raise RuntimeError(f"{self.label} is closed")
@@ -66,20 +72,51 @@ class BatchWriter(Generic[T], ABC):
                 self._counters["samples_skipped_total"] += skipped
             if not items:
                 return
+            if self._queue and len(self._queue) + len(items) > self.max_queue_points and self._writer_alive():
+                began = time.monotonic()
+                self._counters["producer_waits_total"] += 1
+                self._cond.notify_all()
+                while (self._queue and len(self._queue) + len(items) > self.max_queue_points
+                       and not self._stopping and self._writer_alive()):
+                    self._cond.wait(1.0)
+                self._counters["producer_wait_seconds_total"] += time.monotonic() - began
+                if self._stopping:
+                    raise RuntimeError(f"{self.label} is closed")
             if not self._queue:
                 self._queue_since = time.monotonic()
             self._queue.extend(items)
             self._accepted += len(items)
             self._counters["points_accepted_total"] += len(items)
             overflow = len(self._queue) - self.max_queue_points
-            if overflow > 0:
+            if overflow > 0 and not self._writer_alive():  # nobody will ever store them: bounded memory first
                 for _ in range(overflow):
                     self._queue.popleft()
                 self._settled += overflow
-                self._counters["points_dropped_total"] += overflow
-                self.logger.warning("%s: queue full, dropped the oldest %d %s", self.label, overflow, self.unit)
+                self._lost(overflow, "its writer thread has stopped")
             if len(self._queue) >= self.batch_size:
                 self._cond.notify_all()
+
+    def room(self) -> int:
+        """Items a write takes now without waiting: the queue's free places (approximate: no lock taken)."""
+        return max(0, self.max_queue_points - len(self._queue))
+
+    def _writer_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _lost(self, n: int, why: str) -> None:
+        """Count ``n`` items as dropped; the first loss (until a batch is stored again) is logged, the rest
+        only counted: a poller reports its cycle's losses in one line."""
+        with self._cond:
+            self._counters["points_dropped_total"] += n
+            first = not self._loss_logged
+            self._loss_logged = True
+        if first:
+            self.logger.error("%s: dropped %d %s: %s (further losses are counted in points_dropped_total)",
+                              self.label, n, self.unit, why)
+
+    def _stored(self) -> None:
+        """A batch was stored: the next loss is logged again."""
+        self._loss_logged = False
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every item accepted so far is settled (at most ``timeout`` seconds; None: no limit)."""

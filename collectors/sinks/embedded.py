@@ -27,6 +27,11 @@ from collectors.sinks.lineproto import clean_fields
 log = logging.getLogger(__name__)
 
 DEFAULT_RETENTION_S = 7 * 86400
+WRITER_CACHE_KIB = 64 * 1024
+"""SQLite page cache of the writer connection: the series index of a 100,000-CPE fleet (millions of series) is
+written all over; SQLite's default 2 MiB cache would send most of those writes to disk and back."""
+STORE_ATTEMPTS = 3
+"""Tries of one batch before its samples are dropped and counted (seconds apart: 1, 2)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -48,12 +53,27 @@ CREATE TABLE IF NOT EXISTS points (
     PRIMARY KEY (series_id, time)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS points_time ON points (time);
+CREATE TRIGGER IF NOT EXISTS series_tags_of_new_series AFTER INSERT ON series BEGIN
+    INSERT INTO series_tags (name, value, series_id)
+    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), NEW.id FROM json_each(NEW.tags);
+END;
 """
+
+_NEW_SERIES = "INSERT OR IGNORE INTO series (measurement, tags) VALUES (?, ?)"
+_UPSERT_BY_SERIES = (
+    "INSERT INTO points (series_id, time, fields) SELECT id, ?, ? FROM series WHERE measurement = ? AND tags = ? "
+    "ON CONFLICT (series_id, time) DO UPDATE SET fields = json_patch(points.fields, excluded.fields)"
+)
+"""A point found its series in SQL: millions of series need no cache in Python, and SQLite works without the GIL."""
 
 _UPSERT = (
     "INSERT INTO points (series_id, time, fields) VALUES (?, ?, ?) "
     "ON CONFLICT (series_id, time) DO UPDATE SET fields = json_patch(points.fields, excluded.fields)"
 )
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _canonical_tags(tags: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -108,11 +128,11 @@ class EmbeddedStore(BatchWriter[Sample]):
         self._db = self._connect()
         if not read_only:
             self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            self._db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
             self._db.executescript(_SCHEMA)
         self._reader = self._connect()
         self._db_lock = threading.Lock()
         self._read_lock = threading.Lock()
-        self._series_ids: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
         self._series_count = 0
         self._next_prune = 0.0
         if not read_only:
@@ -244,7 +264,6 @@ class EmbeddedStore(BatchWriter[Sample]):
                         "DELETE FROM series WHERE NOT EXISTS (SELECT 1 FROM points WHERE series_id = series.id)"
                     )
                     self._db.execute("DELETE FROM series_tags WHERE series_id NOT IN (SELECT id FROM series)")
-                    self._series_ids.clear()
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -262,11 +281,7 @@ class EmbeddedStore(BatchWriter[Sample]):
 
     def _handle(self, batch: list[Sample], chore_due: bool, stopping: bool) -> None:
         if batch:
-            try:
-                self._insert(batch)
-            except sqlite3.Error as exc:
-                log.error("embedded store: could not store %d samples: %s", len(batch), exc)
-                self._count("points_dropped_total", len(batch))
+            self._store(batch)
         if chore_due:
             self._next_prune = time.monotonic() + self.prune_interval
             try:
@@ -274,52 +289,49 @@ class EmbeddedStore(BatchWriter[Sample]):
             except sqlite3.Error as exc:
                 log.error("embedded store: retention pass failed: %s", exc)
 
+    def _store(self, batch: list[Sample]) -> None:
+        """Insert ``batch``, holding it (and so, through the bounded queue, the producers) through
+        ``STORE_ATTEMPTS`` failures a second apart (a lock held elsewhere); then drop and count it (disk full)."""
+        for attempt in range(1, STORE_ATTEMPTS + 1):
+            try:
+                self._insert(batch)
+            except sqlite3.Error as exc:
+                if attempt == STORE_ATTEMPTS:
+                    self._lost(len(batch), f"could not store them after {attempt} attempts: {exc}")
+                    return
+                time.sleep(attempt)
+            else:
+                self._stored()
+                return
+
     def _insert(self, batch: list[Sample]) -> None:
+        """Store one batch in one transaction: new series first (their tags by trigger), then the points, each
+        finding its series by (measurement, tags) in SQL."""
         cutoff = int(self._clock()) - self.retention_s
-        rows: list[tuple[int, int, str]] = []
+        points: list[tuple[int, str, str, str]] = []
         skipped = 0
+        dumps = _compact
+        tags_json: dict[tuple[tuple[str, str], ...], str] = {}
+        for sample in batch:
+            values = clean_fields(sample.fields)
+            if not values or not sample.measurement or sample.time < cutoff:
+                skipped += 1
+                continue
+            tags = tags_json.get(sample.tags)
+            if tags is None:
+                tags = tags_json[sample.tags] = dumps(_canonical_tags(sample.tags))
+            points.append((int(sample.time), dumps(values), sample.measurement, tags))
+        series = list(dict.fromkeys((p[2], p[3]) for p in points))
         with self._db_lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                for sample in batch:
-                    values = clean_fields(sample.fields)
-                    if not values or not sample.measurement or sample.time < cutoff:
-                        skipped += 1
-                        continue
-                    series_id = self._series_id(sample.measurement, _canonical_tags(sample.tags))
-                    rows.append((series_id, int(sample.time), json.dumps(values, separators=(",", ":"))))
-                self._db.executemany(_UPSERT, rows)
+                created = self._db.executemany(_NEW_SERIES, series).rowcount
+                self._db.executemany(_UPSERT_BY_SERIES, points)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
-                self._series_ids.clear()
                 raise
+            self._series_count += max(created, 0)
         with self._cond:
-            self._counters["points_written_total"] += len(rows)
+            self._counters["points_written_total"] += len(points)
             self._counters["samples_skipped_total"] += skipped
-
-    def _series_id(self, measurement: str, tags: tuple[tuple[str, str], ...]) -> int:
-        key = (measurement, tags)
-        cached = self._series_ids.get(key)
-        if cached is not None:
-            return cached
-        tags_json = json.dumps(tags, separators=(",", ":"))
-        row = self._db.execute(
-            "SELECT id FROM series WHERE measurement = ? AND tags = ?", (measurement, tags_json)
-        ).fetchone()
-        if row is None:
-            series_id = self._db.execute(
-                "INSERT INTO series (measurement, tags) VALUES (?, ?)", (measurement, tags_json)
-            ).lastrowid
-            assert series_id is not None
-            self._db.executemany(
-                "INSERT INTO series_tags (name, value, series_id) VALUES (?, ?, ?)",
-                [(k, v, series_id) for k, v in tags],
-            )
-            self._series_count += 1
-        else:
-            series_id = row[0]
-        if len(self._series_ids) >= 200_000:
-            self._series_ids.clear()
-        self._series_ids[key] = series_id
-        return series_id

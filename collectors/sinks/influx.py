@@ -3,7 +3,7 @@
 One writer thread owns all I/O, which is what makes the ordering guarantee simple:
 
 * ``write()`` only encodes line protocol and appends to an in-memory FIFO (bounded: ``max_queue_points``;
-  beyond it the oldest queued points are dropped and counted).
+  a write that would go beyond it waits for the writer: backpressure, nothing dropped).
 * While the spool is empty, the writer sends batches of ``WriteOptions.batch_size`` lines (or whatever
   accumulated after ``flush_interval`` ms) with the client's retry strategy (``WriteOptions`` retries,
   exponential backoff, ``Retry-After``), gzip, second precision. A batch the client gave up on (connection
@@ -217,6 +217,7 @@ class InfluxSink(BatchWriter[bytes]):
     def _deliver(self, batch: list[bytes], retry: bool) -> None:
         outcome = self._post(b"\n".join(batch), retry)
         if outcome is _Outcome.OK:
+            self._stored()
             self._count("points_written_total", len(batch))
         elif outcome is _Outcome.REJECTED:
             self._count("points_rejected_total", len(batch))
@@ -228,9 +229,9 @@ class InfluxSink(BatchWriter[bytes]):
         try:
             self._spool.append(batch)
         except OSError as exc:
-            log.error("influx sink: cannot spool %d points: %s", len(batch), exc)
-            self._count("points_dropped_total", len(batch))
+            self._lost(len(batch), f"cannot spool them: {exc}")
             return
+        self._stored()
         self._count("points_spooled_total", len(batch))
 
     def _replay_one(self) -> None:

@@ -13,7 +13,12 @@ class Sink(Protocol):
     """Where samples go. Every method is thread-safe."""
 
     def write(self, samples: Sequence[Sample]) -> None:
-        """Accept ``samples`` without blocking on I/O (they are queued; a writer thread stores them)."""
+        """Accept ``samples`` without blocking on I/O (they are queued; a writer thread stores them); waits while
+        the queue is full (see ``room``)."""
+        ...
+
+    def room(self) -> int:
+        """How many samples ``write()`` takes now without waiting for its writer (backpressure)."""
         ...
 
     def flush(self, timeout: float | None = None) -> None:

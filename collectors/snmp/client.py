@@ -235,6 +235,106 @@ class SnmpClient:
                 last_key = key
                 current = oid
 
+    async def walk_columns(
+        self,
+        target: Target,
+        roots: Sequence[str],
+        *,
+        max_repetitions: int = 25,
+        max_rows: Sequence[int | None] | None = None,
+        deadline: float | None = None,
+        tables: Sequence[str] | None = None,
+    ) -> list[dict[str, Value]]:
+        """GETBULK walk of several columns at once: one request carries one varbind per column still going.
+
+        Each column stops at its own end (an OID outside its root, or an exception value); the others go on in
+        the next request. Columns may belong to different tables of any index: an agent answers row-major, so
+        varbind *i* of an answer belongs to column *i* mod (columns in the request). With ``max_repetitions``
+        at least the longest column's rows plus one, the whole set takes one request. Returns one {oid: value}
+        per root, in ``roots`` order. tooBig halves max-repetitions, then the columns per request; a
+        retransmission after a timeout halves max-repetitions (remembered per device for an hour, as
+        :meth:`walk`). ``max_rows`` (parallel to ``roots``; None: no cap) ends the walk with
+        :class:`SnmpLimitError` for a column with more rows, ``deadline`` with :class:`SnmpDeadlineError`;
+        messages name the column's entry of ``tables``.
+        """
+        norm = [normalize_oid(r) for r in roots]
+        caps: list[int | None] = list(max_rows) if max_rows is not None else [None] * len(norm)
+        names = list(tables) if tables is not None else [""] * len(norm)
+        if not (len(caps) == len(names) == len(norm)):
+            raise ValueError("max_rows and tables must be parallel to roots")
+        walking = self._walk_columns(target, norm, max_repetitions, caps, names)
+        if deadline is None:
+            return await walking
+        return await _until(deadline, target, f"walking {len(norm)} columns from {norm[0] if norm else '-'}", walking)
+
+    async def _walk_columns(
+        self, target: Target, roots: list[str], max_repetitions: int, caps: list[int | None], names: list[str]
+    ) -> list[dict[str, Value]]:
+        address = target.address
+        reps = max(1, max_repetitions)
+        cap = self._bulk_caps.get(address)
+        if cap is not None and cap[1] > time.monotonic():
+            reps = min(reps, cap[0])
+        results: list[dict[str, Value]] = [{} for _ in roots]
+        cursors = list(roots)
+        last: list[tuple[int, ...]] = [() for _ in roots]  # the suffix (arcs after the root) of each column's last OID
+        left = [-1 if c is None else c for c in caps]
+        active = list(range(len(roots)))
+        width = len(active)
+        while active:
+            batch = active[:width]
+            n = len(batch)
+            vbl = encode_varbinds([(cursors[i], None) for i in batch])
+            sent = [reps]
+
+            def build(rid: int, attempt: int, vbl: bytes = vbl, sent: list[int] = sent) -> bytes:
+                if attempt and sent[0] > 1:
+                    sent[0] = max(1, sent[0] // 2)
+                    self.stats["timeout_backoffs"] += 1
+                return encode_pdu(GETBULK, rid, vbl, 0, sent[0])
+
+            pdu = await self._call(target, build)
+            if sent[0] < reps:
+                reps = sent[0]
+                self._remember_cap(address, reps)
+            if pdu.error_status == _TOO_BIG and (reps > 1 or n > 1):
+                if reps > 1:
+                    reps //= 2
+                    self._remember_cap(address, reps)
+                else:
+                    width = max(1, n // 2)
+                self.stats["toobig_backoffs"] += 1
+                continue
+            if pdu.error_status:
+                self._raise_status(target, pdu)
+            varbinds = pdu.varbinds
+            if not varbinds:
+                del active[:n]  # an empty answer: nothing more under these roots
+                continue
+            ended: set[int] = set()
+            for k, (oid, value) in enumerate(varbinds):
+                i = batch[k % n]
+                if i in ended:
+                    continue
+                root = roots[i]
+                if isinstance(value, Special) or not oid.startswith(root) or oid[len(root):len(root) + 1] != ".":
+                    ended.add(i)
+                    continue
+                key = _oid_key(oid[len(root) + 1:])
+                if key <= last[i]:
+                    raise SnmpError(address, f"agent returned {oid} after {cursors[i]}: OIDs not increasing")
+                if not left[i]:
+                    self.stats["limits"] += 1
+                    what = f"table {names[i]} ({root})" if names[i] else root
+                    raise SnmpLimitError(address, f"walk of {what} stopped: more than max_rows={caps[i]} rows")
+                left[i] -= 1
+                results[i][oid] = value
+                last[i] = key
+                cursors[i] = oid
+            if ended:
+                active = [i for i in active if i not in ended]
+        return results
+
     async def set(self, target: Target, values: Sequence[tuple[str, Value]], *, secret: bool = False) -> None:
         """SET ``values``: int → Integer32, Counter32/Gauge32/TimeTicks/Counter64, bytes/str → OCTET
         STRING, IpAddress, ObjectId (see :func:`collectors.snmp.ber.encode_value`).

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -22,7 +22,15 @@ from collectors.snmp.errors import (
     SnmpMalformedResponse,
     SnmpTimeout,
 )
-from collectors.snmp.profiles import InvalidReading, PollLimits, Profile, ProfileError, decode, load_profile
+from collectors.snmp.profiles import (
+    InvalidReading,
+    PollLimits,
+    Profile,
+    ProfileError,
+    TablePlan,
+    decode,
+    load_profile,
+)
 from collectors.snmp.values import Value
 
 log = logging.getLogger("collectors.poll")
@@ -66,56 +74,112 @@ def profile(name: str) -> Profile:
     return load_profile(name)
 
 
-DEFAULT_REPETITIONS = 25
-"""max-repetitions of a walk whose table size is not known yet."""
-MAX_REPETITIONS = 48
-"""Upper bound of a sized walk's max-repetitions (48 short varbinds stay well under a 1,500-byte MTU)."""
-_ROWS_SEEN: dict[tuple[str, int], int] = {}
-"""Most rows any device gave per (profile name, table of ``walk_plan``): the size hint of a first walk."""
+DEFAULT_ROWS = 24
+"""Rows expected of a table before any device of its profile was walked (and ifNumber is not known)."""
+IF_NUMBER = "1.3.6.1.2.1.2.1.0"
+"""ifNumber: read with the scalars until the profile's tables have been walked once, as their first size hint."""
+_ROWS_SEEN: dict[str, tuple[int, ...]] = {}
+"""Rows per ``column_plan`` table of the newest poll of each profile: the hint for a device seen first."""
+_DEVICES: dict[tuple[str, str], tuple[tuple[int, ...], tuple[int, ...]]] = {}
+"""What each device's previous poll showed (profile, device name): rows per ``column_plan`` table, and the
+tables whose fallback columns it needed (walked in the first pass from then on)."""
+_DEVICES_MAX = 1_000_000
+_SHAPES: dict[tuple[int, ...], tuple[int, ...]] = {}
+"""One tuple per distinct shape, shared by the devices that have it (devices of one model look alike)."""
 
 
-def walk_plan(prof: Profile) -> tuple[tuple[str, ...], ...]:
-    """The profile's first-pass walk roots grouped by table, in ``primary_walk_roots`` order."""
-    groups: list[tuple[str, ...]] = []
-    seen: set[str] = set()
-    for table in prof.tables:
-        roots = tuple(c.oid for c in table.columns if c.readable and c.fallback_for is None)
-        if roots:
-            groups.append(roots)
-            seen.update(roots)
-    rest = tuple(r for r in prof.primary_walk_roots if r not in seen)
-    return (*groups, *((r,) for r in rest))
+def pack(plans: Sequence[TablePlan], rows: Sequence[int], budget: int) -> list[tuple[list[int], int]]:
+    """Column sets grouped into GETBULK requests: (numbers in ``plans``, max-repetitions) per request.
+
+    Smallest first; a request takes whole column sets while columns × (most rows + 1) stays within ``budget``
+    varbinds, so every column sees its end in that one answer. A set too wide for the budget alone gets a
+    request of its own with as many repetitions as fit (its walk then takes more requests)."""
+    groups: list[tuple[list[int], int]] = []
+    members: list[int] = []
+    columns = reps = 0
+    for i in sorted(range(len(plans)), key=lambda i: rows[i]):
+        width = len(plans[i].roots)
+        want = rows[i] + 1
+        if members and (columns + width) * max(reps, want) > budget:
+            groups.append((members, reps))
+            members, columns, reps = [], 0, 0
+        members.append(i)
+        columns, reps = columns + width, max(reps, want)
+    if members:
+        groups.append((members, reps))
+    return [(m, max(1, min(r, budget // sum(len(plans[i].roots) for i in m)))) for m, r in groups]
+
+
+def _shape(values: Iterable[int]) -> tuple[int, ...]:
+    key = tuple(values)
+    return _SHAPES.setdefault(key, key)
+
+
+async def _walk_sets(client: SnmpClient, target: PollTarget, plans: Sequence[TablePlan], rows: Sequence[int],
+                     budget: int, deadline: float, results: dict[str, Value]) -> list[int]:
+    """Walk the column sets ``plans`` packed into requests (:func:`pack`); the rows each set gave."""
+    cap = target.limits.max_rows if target.limits is not None else None
+    found = [0] * len(plans)
+    for members, reps in pack(plans, rows, budget):
+        sets = [plans[i] for i in members]
+        columns = await client.walk_columns(
+            target.target, [r for p in sets for r in p.roots], max_repetitions=reps, deadline=deadline,
+            max_rows=[p.max_rows if cap is None else cap for p in sets for _ in p.roots],
+            tables=[p.name for p in sets for _ in p.roots])
+        k = 0
+        for i, p in zip(members, sets, strict=True):
+            for column in columns[k:k + len(p.roots)]:
+                found[i] = max(found[i], len(column))
+                results.update(column)
+            k += len(p.roots)
+    return found
 
 
 async def read_raw(client: SnmpClient, target: PollTarget, prof: Profile) -> dict[str, Value]:
-    """Everything ``prof`` asks of the device: scalars by GET, tables by walk, fallbacks only when needed.
+    """Everything ``prof`` asks of the device: scalars by GET, tables by multi-column walks, fallbacks only when
+    needed.
 
-    Walks ask for as many repetitions as the table has rows, plus one to see the column end: the rows of
-    the table's column walked before, else the most rows any device gave for that table, else 25. The
-    results are the same as with a fixed max-repetitions (a walk goes on while its column does), but the
-    agent encodes and the client decodes far fewer varbinds past the column's end.
+    All columns go out in a few GETBULKs (:meth:`SnmpClient.walk_columns`, packed by :func:`pack`) sized by the
+    rows each table is expected to have: the device's own previous poll, else the newest poll of any device of
+    its profile, else ifNumber (read with the scalars on a profile's very first poll). Fallback columns are
+    walked after the first pass when some row needs them, and with it from then on for that device (once all of
+    a device's fallbacks are walked with the first pass, the check is skipped). A DOCSIS 3.0
+    modem with 32 downstream and 8 upstream channels takes one GET and three GETBULKs. The results are those of
+    walking each column alone; the sizing only saves requests and the varbinds past the columns' ends.
     """
     results: dict[str, Value] = {}
     deadline = time.monotonic() + prof.deadline_s(target.limits)
-    if prof.get_oids:
-        results.update(await client.get(target.target, prof.get_oids, deadline=deadline))
-    for n, roots in enumerate(walk_plan(prof)):
-        key = (prof.name, n)
-        hint = _ROWS_SEEN.get(key, 0)
-        rows = 0
-        for root in roots:
-            known = rows or hint
-            reps = min(known + 1, MAX_REPETITIONS) if known else DEFAULT_REPETITIONS
-            table, cap = prof.walk_limit(root, target.limits)
-            column = await client.walk(target.target, root, max_repetitions=reps, max_rows=cap, table=table,
-                                       deadline=deadline)
-            rows = max(rows, len(column))
-            results.update(column)
-        if rows > hint:
-            _ROWS_SEEN[key] = rows
-    for root in prof.needed_fallback_roots(results):
-        table, cap = prof.walk_limit(root, target.limits)
-        results.update(await client.walk(target.target, root, max_rows=cap, table=table, deadline=deadline))
+    plan, fallback_plan = prof.column_plan, prof.fallback_plan
+    device_key = (prof.name, target.name)
+    known = _DEVICES.get(device_key)
+    hint, with_fallbacks = known if known is not None else (_ROWS_SEEN.get(prof.name), ())
+    oids = prof.get_oids
+    if hint is None and plan:
+        oids = (*oids, IF_NUMBER)
+    if oids:
+        results.update(await client.get(target.target, oids, deadline=deadline))
+    if hint is None:
+        guess = results.pop(IF_NUMBER, None)
+        size = guess if isinstance(guess, int) and 0 < guess <= prof.bulk_varbinds else DEFAULT_ROWS
+        hint = (size,) * len(plan)
+    sets = [*plan, *(fallback_plan[i] for i in with_fallbacks)]
+    found = await _walk_sets(client, target, sets, [*hint, *(hint[i] for i in with_fallbacks)],
+                             prof.bulk_varbinds, deadline, results)
+    rows = found[:len(plan)]
+    if len(with_fallbacks) < sum(1 for p in fallback_plan if p.roots):  # else every fallback was walked already
+        walked = {r for p in sets for r in p.roots}
+        needed = set(prof.needed_fallback_roots(results))
+        if missing := needed - walked:
+            more = [i for i, p in enumerate(fallback_plan) if missing.intersection(p.roots)]
+            await _walk_sets(client, target, [fallback_plan[i] for i in more], [rows[i] for i in more],
+                             prof.bulk_varbinds, deadline, results)
+        with_fallbacks = _shape(i for i, p in enumerate(fallback_plan) if needed.intersection(p.roots))
+    seen = _shape(rows)
+    _ROWS_SEEN[prof.name] = seen
+    if len(_DEVICES) >= _DEVICES_MAX:
+        _DEVICES.clear()
+        _SHAPES.clear()
+    _DEVICES[device_key] = (seen, with_fallbacks)
     return results
 
 

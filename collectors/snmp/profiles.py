@@ -68,6 +68,9 @@ _RANGES: dict[str, tuple[int, int]] = {
     "TruthValue": (1, 2),
 }
 """The range of each integer type (RFC 2578, TruthValue of RFC 2579): a reading outside it is invalid."""
+_FAST: dict[str, type] = {"Counter32": Counter32, "Counter64": Counter64, **dict.fromkeys(_INTEGERS - {"TimeTicks",
+                          "Gauge32"}, int)}
+"""The Python type of a raw value that needs no conversion for a column type (decoding's fast path)."""
 _LOGGED_MAX = 100_000
 _logged: set[tuple[str, str]] = set()
 """(device, object) pairs whose invalid readings were logged already (forgotten when it holds _LOGGED_MAX)."""
@@ -77,6 +80,9 @@ DEFAULT_MAX_ROWS = 10_000
 """Rows a walk of one table column may return before the poll ends with an error (``max_rows`` of a table)."""
 DEFAULT_POLL_DEADLINE_S = 30.0
 """Seconds one poll of one device may take before it ends with an error (``poll_deadline_s`` of a profile)."""
+DEFAULT_BULK_VARBINDS = 448
+"""Varbinds one GETBULK of a poll may ask for (columns × max-repetitions; ``bulk_varbinds`` of a profile): about
+answers of about 14 KB: one table of 43 interfaces with its fallback columns, or 32 DOCSIS channels with theirs."""
 
 
 class ProfileError(ConfigError):
@@ -277,6 +283,8 @@ class _Plan:
     fallbacks: Mapping[str, Column]
     by_name: Mapping[str, Column]
     filter: RowFilter | None
+    scales: Mapping[str, float | None]
+    """Each column's ``effective_scale``, looked up once."""
 
     @classmethod
     def of(cls, measurement: str, index: tuple[str, ...], columns: Sequence[Column], filt: RowFilter | None) -> _Plan:
@@ -288,6 +296,7 @@ class _Plan:
             {c.fallback_for: c for c in readable if c.fallback_for is not None},
             {c.name: c for c in readable},
             filt,
+            {c.name: c.effective_scale for c in readable},
         )
 
 
@@ -302,6 +311,17 @@ class _Index:
     objects: dict[str, Column] = field(default_factory=dict)
     # column OID → (table name, max_rows); readable table columns only
     walks: dict[str, tuple[str, int]] = field(default_factory=dict)
+    column_plan: list[TablePlan] = field(default_factory=list)
+    fallback_plan: list[TablePlan] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class TablePlan:
+    """The first-pass columns of one profile table (fallbacks left out): walked together, ``max_rows`` each."""
+
+    name: str
+    roots: tuple[str, ...]
+    max_rows: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,6 +346,7 @@ class Profile(StrictModel):
     extends: ProfileName | None = None
     uptime: ObjectName | None = None
     poll_deadline_s: float = Field(DEFAULT_POLL_DEADLINE_S, gt=0)
+    bulk_varbinds: int = Field(DEFAULT_BULK_VARBINDS, ge=1, le=4096)
     scalars: tuple[Scalar, ...] = ()
     tables: tuple[Table, ...] = ()
     _ix: _Index = PrivateAttr(default_factory=_Index)
@@ -387,6 +408,11 @@ class Profile(StrictModel):
             for col in plan.by_name.values():
                 ix.columns.setdefault(len(table.index), {})[col.oid] = (plan, col)
                 ix.walks[col.oid] = (table.name, table.max_rows)
+            roots = tuple(c.oid for c in plan.primaries)
+            if roots:
+                ix.column_plan.append(TablePlan(table.name, roots, table.max_rows))
+                ix.fallback_plan.append(TablePlan(table.name, tuple(c.oid for c in plan.fallbacks.values()),
+                                                  table.max_rows))
         self._ix = ix
 
     @property
@@ -398,6 +424,16 @@ class Profile(StrictModel):
     def walk_roots(self) -> tuple[str, ...]:
         """Column OIDs to walk: every readable column, fallbacks included (secret columns never)."""
         return tuple(c.oid for p in self._ix.plans for c in p.by_name.values())
+
+    @property
+    def column_plan(self) -> tuple[TablePlan, ...]:
+        """The tables' first-pass columns (readable, no fallbacks), one :class:`TablePlan` per table."""
+        return tuple(self._ix.column_plan)
+
+    @property
+    def fallback_plan(self) -> tuple[TablePlan, ...]:
+        """The fallback columns of each table of :attr:`column_plan` (same order; ``roots`` may be empty)."""
+        return tuple(self._ix.fallback_plan)
 
     @property
     def primary_walk_roots(self) -> tuple[str, ...]:
@@ -528,14 +564,34 @@ def _collect(ix: _Index, results: Mapping[str, Value]) -> dict[int, dict[tuple[s
         row = {c.name: results[c.oid] for c in plan.by_name.values() if c.oid in results}
         if row:
             rows[id(plan)] = {(): row}
+    single, double = ix.columns.get(1, {}), ix.columns.get(2, {})
+    longer = [(n, c) for n, c in ix.columns.items() if n > 2]
     for oid, value in results.items():
-        for length, columns in ix.columns.items():
-            prefix, *idx = oid.rsplit(".", length)
-            hit = columns.get(prefix)
-            if hit is not None and len(idx) == length:
-                plan, col = hit
-                rows.setdefault(id(plan), {}).setdefault(tuple(idx), {})[col.name] = value
-                break
+        prefix, _, last = oid.rpartition(".")  # most tables have a one-arc index: one cheap split
+        hit = single.get(prefix)
+        if hit is not None:
+            idx: tuple[str, ...] = (last,)
+        else:
+            if double:
+                prefix, _, first = prefix.rpartition(".")
+                hit = double.get(prefix)
+                idx = (first, last)
+            for length, columns in longer if hit is None else ():
+                prefix, *parts = oid.rsplit(".", length)
+                hit = columns.get(prefix)
+                if hit is not None and len(parts) == length:
+                    idx = tuple(parts)
+                    break
+            if hit is None:
+                continue
+        plan, col = hit
+        by_index = rows.get(id(plan))
+        if by_index is None:
+            by_index = rows[id(plan)] = {}
+        found = by_index.get(idx)
+        if found is None:
+            found = by_index[idx] = {}
+        found[col.name] = value
     return rows
 
 
@@ -544,31 +600,39 @@ def _decode_row(
 ) -> dict[str, FieldValue] | None:
     """The fields of one row, None when the row filter drops it; invalid readings of a kept row (and of the
     filter column) are appended to ``invalid``."""
-
-    values: dict[str, FieldValue | None] = {}
-
-    def value_of(col: Column) -> FieldValue | None:
-        if col.name not in values:
-            value = _reading(col, raw.get(col.name))
-            if isinstance(value, Invalid):
-                invalid.append(InvalidReading(col.name, index, value.reason))
-                value = None
-            values[col.name] = value
-        return values[col.name]
-
-    if plan.filter is not None and not plan.filter.accepts(value_of(plan.by_name[plan.filter.column])):
-        return None
+    filter_name, filter_value = "", None
+    if plan.filter is not None:
+        target = plan.by_name[plan.filter.column]
+        filter_name, filter_value = target.name, _value(target, raw.get(target.name), index, invalid)
+        if not plan.filter.accepts(filter_value):
+            return None
     fields: dict[str, FieldValue] = {}
+    fallbacks, scales = plan.fallbacks, plan.scales
     for col in plan.primaries:
-        source, value = col, value_of(col)
-        fallback = plan.fallbacks.get(col.name)
+        name = col.name
+        value = filter_value if name == filter_name else _value(col, raw.get(name), index, invalid)
+        source = col
+        fallback = fallbacks.get(name) if fallbacks else None
         if fallback is not None and _empty(value):
-            other = value_of(fallback)
+            other = _value(fallback, raw.get(fallback.name), index, invalid)
             if other is not None and (value is None or not _empty(other)):
                 source, value = fallback, other
-        if value is not None:
+        if value is None:
+            continue
+        if source.enum is None and scales[source.name] is None and col.enum is None and scales[name] is None:
+            fields[col.field] = value  # type: ignore[index]  # the common case: a reading as it is
+        else:
             _present(col, source, value, fields)
     return fields
+
+
+def _value(col: Column, raw: Value | None, index: str, invalid: list[InvalidReading]) -> FieldValue | None:
+    """A column's reading (:func:`_reading`); an invalid one is listed in ``invalid`` and read as absent."""
+    value = _reading(col, raw)
+    if isinstance(value, Invalid):
+        invalid.append(InvalidReading(col.name, index, value.reason))
+        return None
+    return value
 
 
 def _kept(plan: _Plan, raw: Mapping[str, Value]) -> bool:
@@ -640,6 +704,11 @@ def _reading(col: Column, raw: Value | None) -> FieldValue | Invalid | None:
     column's ``absent_values``, an :class:`Invalid` when out of the type's range or of the wrong type."""
     if raw is None:
         return None
+    kind = type(raw)
+    if kind is _FAST.get(col.type) and not col.absent_values:  # the common case: the type the column expects
+        low, high = _RANGES[col.type]
+        if low <= raw <= high:  # type: ignore[operator]
+            return raw  # type: ignore[return-value]
     if isinstance(raw, Invalid):
         return raw
     value: FieldValue | None

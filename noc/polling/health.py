@@ -10,8 +10,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from collectors.samples import FieldValue, Sample
 from collectors.snmp.profiles import Identifier
@@ -30,7 +31,10 @@ class Grade(StrEnum):
     @property
     def rank(self) -> int:
         """0 for good, 1 for marginal, 2 for bad."""
-        return list(Grade).index(self)
+        return _RANK[self]
+
+
+_RANK = {grade: n for n, grade in enumerate(Grade)}
 
 
 class Bounds(StrictModel):
@@ -113,6 +117,7 @@ class HealthPolicy(StrictModel):
     """A list of rules; a field matched by several rules gets a verdict from each."""
 
     rules: tuple[HealthRule, ...]
+    _by_measurement: dict[str, tuple[HealthRule, ...]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _check(self) -> HealthPolicy:
@@ -121,12 +126,17 @@ class HealthPolicy(StrictModel):
             raise ValueError("rules: names must be unique")
         return self
 
+    def model_post_init(self, context: Any, /) -> None:
+        measurements = {m for rule in self.rules for m in rule.measurements}
+        self._by_measurement = {m: tuple(r for r in self.rules if m in r.measurements) for m in measurements}
+
     def verdicts(self, samples: Iterable[Sample]) -> list[Verdict]:
         """Grade every field that some rule covers, in sample order."""
         out = []
+        by_measurement = self._by_measurement
         for sample in samples:
-            for rule in self.rules:
-                if not rule.applies(sample):
+            for rule in by_measurement.get(sample.measurement, ()):
+                if rule.when and not rule.applies(sample):
                     continue
                 for name in rule.fields:
                     if name in sample.fields:

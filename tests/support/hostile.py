@@ -136,19 +136,29 @@ NO_SUCH_OBJECT = b"\x80\x00"
 
 
 def mib_answer(community: str, objects: Mapping[Arcs, bytes]) -> Answer:
-    """Answer v2c GET and GETBULK (non-repeaters 0) from ``objects`` (arcs → raw value TLV), in OID order."""
+    """Answer v2c GET and GETBULK (non-repeaters 0, any number of varbinds, row-major as RFC 3416 says) from
+    ``objects`` (arcs → raw value TLV), in OID order."""
     ordered = sorted(objects)
 
     def answer(data: bytes) -> list[bytes]:
         pdu = decode_community_message(data, oid=decode_oid_arcs)[2]
         if pdu.tag == GET:
             out = [varbind(oid_tlv(name), objects.get(name, NO_SUCH_OBJECT)) for name, _ in pdu.varbinds]
-        else:
-            start = bisect.bisect_right(ordered, pdu.varbinds[0][0])
-            names = ordered[start : start + pdu.error_index]
-            out = [varbind(oid_tlv(name), objects[name]) for name in names]
-            if len(names) < pdu.error_index:
-                out.append(varbind(oid_tlv(names[-1] if names else pdu.varbinds[0][0]), END_OF_MIB_VIEW))
+            return [v2c_response(community, pdu.request_id, out)]
+        cursors = [name for name, _ in pdu.varbinds]
+        out = []
+        for _ in range(max(1, pdu.error_index)):
+            ended = True
+            for j, cursor in enumerate(cursors):
+                at = bisect.bisect_right(ordered, cursor)
+                if at < len(ordered):
+                    cursors[j] = ordered[at]
+                    out.append(varbind(oid_tlv(ordered[at]), objects[ordered[at]]))
+                    ended = False
+                else:
+                    out.append(varbind(oid_tlv(cursor), END_OF_MIB_VIEW))
+            if ended:
+                break
         return [v2c_response(community, pdu.request_id, out)]
 
     return answer
@@ -189,21 +199,25 @@ def hostile_interfaces() -> dict[tuple[int, ...], bytes]:
 
 
 def endless_columns(columns: Iterable[Arcs], community: str = "hostile-Qm4-community") -> ScriptedAgent:
-    """An agent whose tables never end: a GETBULK on any of ``columns`` gets ever higher rows of that column;
-    anything else gets endOfMibView."""
+    """An agent whose tables never end: a GETBULK on any of ``columns`` gets ever higher rows of that column
+    (row-major over the request's varbinds); anything else gets endOfMibView."""
     known = sorted(columns, key=len, reverse=True)
 
     def answer(data: bytes) -> list[bytes]:
         pdu = v2c_request(data)
-        asked = decode_oid_arcs(pdu.varbinds[0][0])
-        column = next((c for c in known if asked[: len(c)] == c), None)
-        if column is None or pdu.tag == GET:
-            silent = NO_SUCH_OBJECT if pdu.tag == GET else END_OF_MIB_VIEW
-            names = [oid_tlv(decode_oid_arcs(name)) for name, _ in pdu.varbinds]
-            return [v2c_response(community, pdu.request_id, [varbind(name, silent) for name in names])]
-        last = asked[len(column)] if len(asked) > len(column) else 0
-        rows = range(last + 1, last + 1 + max(1, pdu.error_index))
-        return [v2c_response(community, pdu.request_id, [varbind(oid_tlv((*column, n)), b"\x41\x01\x01")
-                                                         for n in rows])]
+        asked = [decode_oid_arcs(name) for name, _ in pdu.varbinds]
+        if pdu.tag == GET:
+            return [v2c_response(community, pdu.request_id,
+                                 [varbind(oid_tlv(name), NO_SUCH_OBJECT) for name in asked])]
+        out = []
+        for r in range(1, 1 + max(1, pdu.error_index)):
+            for arcs in asked:
+                column = next((c for c in known if arcs[: len(c)] == c), None)
+                if column is None:
+                    out.append(varbind(oid_tlv(arcs), END_OF_MIB_VIEW))
+                else:
+                    last = arcs[len(column)] if len(arcs) > len(column) else 0
+                    out.append(varbind(oid_tlv((*column, last + r)), b"\x41\x01\x01"))
+        return [v2c_response(community, pdu.request_id, out)]
 
     return ScriptedAgent(answer)

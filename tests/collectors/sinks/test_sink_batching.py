@@ -45,18 +45,44 @@ def test_full_batches_go_at_once_and_flush_takes_the_rest() -> None:
     sink._stop()
 
 
-def test_overflow_drops_the_oldest_and_flush_still_returns() -> None:
+def test_a_full_queue_slows_the_writer_down_and_drops_nothing() -> None:
     sink = Recorder()
     sink.release.clear()  # the writer blocks on its first batch
     sink._enqueue([0, 1, 2])
     deadline = time.monotonic() + 5
     while sink._queue and time.monotonic() < deadline:
         time.sleep(0.01)
-    sink._enqueue(list(range(100, 112)))  # 12 queued, room for 10
-    assert sink._snapshot()["points_dropped_total"] == 2
+    sink._enqueue(list(range(100, 108)))  # 8 queued, room for 10
+    producer = threading.Thread(target=sink._enqueue, args=(list(range(200, 205)),))
+    producer.start()
+    producer.join(0.3)
+    assert producer.is_alive()  # 8 + 5 > 10: the producer waits for room
     sink.release.set()
+    producer.join(5)
+    assert not producer.is_alive()
     sink.flush(5)
-    assert [x for batch in sink.batches for x in batch] == [0, 1, 2, *range(102, 112)]
+    assert [x for batch in sink.batches for x in batch] == [0, 1, 2, *range(100, 108), *range(200, 205)]
+    stats = sink._snapshot()
+    assert stats["points_dropped_total"] == 0 and stats["producer_waits_total"] == 1
+    assert stats["producer_wait_seconds_total"] >= 0.3
+    sink._stop()
+
+
+class Broken(Recorder):
+    def _handle(self, batch: list[int], chore_due: bool, stopping: bool) -> None:
+        raise RuntimeError("bug")
+
+
+def test_without_a_writer_the_oldest_are_dropped_counted_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    sink = Broken()
+    sink._enqueue([1, 2, 3])  # a full batch: the writer takes it and dies
+    assert sink._thread is not None
+    sink._thread.join(5)
+    for start in range(0, 30, 6):
+        sink._enqueue(list(range(start, start + 6)))
+    assert sink._snapshot()["points_dropped_total"] == 20 and len(sink._queue) == 10
+    assert len([r for r in caplog.records if "dropped" in r.getMessage()]) == 1
+    sink.flush(1)
     sink._stop()
 
 
