@@ -30,6 +30,7 @@ ENABLED: tuple[str, ...] = (
     "noc.polling",
     "noc.capacity",
     "noc.complaints",
+    "noc.privacy",
 )
 """Packages of the enabled capabilities, each exposing ``CAPABILITY``."""
 
@@ -56,9 +57,15 @@ def metadata() -> MetaData:
     return Base.metadata
 
 
+def wire(rt: Runtime) -> None:
+    """Wire every enabled capability into ``rt``: their personal-data parts, then their ``wire`` functions."""
+    rt.personal_data = {capability.name: part for capability, part in parts("privacy")}
+    for _, part in parts("wire"):
+        part(rt)
+
+
 def runtime(settings: Settings, db: Database) -> Runtime:
     """A runtime for one process, with every capability wired in (events subscribed, authenticator set)."""
     rt = Runtime(settings, db)
-    for _, wire in parts("wire"):
-        wire(rt)
+    wire(rt)
     return rt

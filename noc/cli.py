@@ -10,15 +10,12 @@ import logging
 import signal
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from noc.capabilities import parts
-from noc.core.cli import CliContext, CliError, open_database, out, reported_errors, settings_from
-
-if TYPE_CHECKING:
-    from noc.core.capability import Runtime
+from noc.capabilities import parts, wire
+from noc.core.cli import CliContext, CliError, fail, open_database, out, reported_errors, settings_from
 
 app = typer.Typer(help="noc: network operations for a cable/fibre operator.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False, rich_markup_mode=None)
@@ -29,12 +26,6 @@ DEMO_DIR = Path(".noc-demo")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 QUIET_LOGGERS = ("apscheduler", "alembic", "httpx")
 """Routine chatter (job runs, migrations, URLs that may carry tokens) is kept for DEBUG."""
-
-
-def wire(rt: Runtime) -> None:
-    """Wire every enabled capability into ``rt``."""
-    for _, part in parts("wire"):
-        part(rt)
 
 
 def schema_head() -> str:
@@ -63,13 +54,23 @@ def main(
     log_level: Annotated[str | None, typer.Option(help="DEBUG, INFO, WARNING or ERROR.")] = None,
 ) -> None:
     """Settings come from NOC_* environment variables and .env; these options override them."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
     from noc.core.settings import Settings
 
     overrides = {k: v for k, v in {"data_dir": data_dir, "database_url": database_url,
                                    "log_level": log_level}.items() if v is not None}
-    settings = Settings(**overrides)  # type: ignore[arg-type]
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"NOC_{str(first['loc'][0]).upper()}: {first['msg']}")
+    except SettingsError as exc:  # a value that is not JSON where JSON is expected
+        field = str(exc).split('"')[1] if '"' in str(exc) else "a setting"
+        fail(f"NOC_{field.upper()}: not valid JSON")
     configure_logging(settings.log_level)
-    ctx.obj = CliContext(settings, wire, schema_head)
+    ctx.obj = CliContext(settings, wire, schema_head, parts)
 
 
 @app.command()

@@ -23,13 +23,14 @@ if TYPE_CHECKING:
 
     from noc.core.crypto import SecretBox, Signer
     from noc.core.db import Database
+    from noc.core.privacy import PersonalData
     from noc.core.security import Principal
     from noc.core.settings import Settings
 
 
 CONVENTIONS = {"models": "{}.models", "wire": "{}.service:wire", "router": "{}.api:router",
                "pages": "{}.pages:router", "jobs": "{}.jobs:add_jobs", "cli": "{}.cli:register",
-               "demo": "{}.demo:DEMO"}
+               "demo": "{}.demo:DEMO", "privacy": "{}.privacy:PERSONAL_DATA"}
 """Where each part of a capability lives (the one inner shape)."""
 
 
@@ -43,7 +44,8 @@ class Capability:
     - ``pages``: an ``APIRouter`` mounted at the root: public pages outside the API (no token, e.g. opt-out);
     - ``jobs``: ``f(scheduler, runtime)`` adding scheduled jobs;
     - ``cli``: ``f(app)`` adding commands to the ``noc`` typer app (keep that module's imports light);
-    - ``demo``: a :class:`DemoPart` for ``noc demo``.
+    - ``demo``: a :class:`DemoPart` for ``noc demo``;
+    - ``privacy``: a :class:`noc.core.privacy.PersonalData`: the personal data it holds about subscribers.
     """
 
     name: str
@@ -55,13 +57,14 @@ class Capability:
     jobs: str | None = None
     cli: str | None = None
     demo: str | None = None
+    privacy: str | None = None
 
     @classmethod
     def of(cls, package: str, summary: str, *parts: str) -> Capability:
         """The capability of ``package`` with ``parts`` where the one inner shape puts them: ``models`` in
         ``models.py``, ``wire`` in ``service.py``, ``router`` in ``api.py``, ``pages`` (``router``) in
         ``pages.py``, ``jobs`` (``add_jobs``) in ``jobs.py``, ``cli`` (``register``) in ``cli.py``, ``demo``
-        (``DEMO``) in ``demo.py``."""
+        (``DEMO``) in ``demo.py``, ``privacy`` (``PERSONAL_DATA``) in ``privacy.py``."""
         unknown = set(parts) - set(CONVENTIONS)
         if unknown:
             raise ValueError(f"{package}: unknown parts {sorted(unknown)} (known: {', '.join(CONVENTIONS)})")
@@ -97,6 +100,8 @@ class Runtime:
     events: EventBus = field(default_factory=EventBus)
     authenticator: Authenticator | None = None
     """Resolves an API token to its caller (the auth capability provides it); None admits nobody."""
+    personal_data: dict[str, PersonalData] = field(default_factory=dict)
+    """Every enabled capability's :class:`PersonalData` part, by capability name (the composition root fills it)."""
     closers: list[Callable[[], None]] = field(default_factory=list)
     _boxes: dict[str, SecretBox] = field(default_factory=dict, init=False, repr=False)
     _signers: dict[str, Signer] = field(default_factory=dict, init=False, repr=False)

@@ -6,17 +6,17 @@ and the migration machinery are imported inside the functions that need them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from noc.core.capability import Runtime
+    from noc.core.capability import Capability, Runtime
     from noc.core.db import Database
     from noc.core.settings import Settings
 
@@ -43,6 +43,8 @@ class CliContext:
     """Wires every enabled capability into a runtime (given by the composition root)."""
     schema_head: Callable[[], str]
     """The newest schema revision (the composition root knows the migrations)."""
+    parts: Callable[[str], Iterable[tuple[Capability, Any]]]
+    """(capability, part) of every enabled capability that has part ``name`` (for commands that need no database)."""
 
 
 def settings_from(ctx: typer.Context) -> Settings:

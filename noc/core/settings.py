@@ -91,6 +91,10 @@ class Settings(BaseSettings):
                                                 "new ones; see docs/complaints.md.")
     complaint_capture_interval_s: int = Field(60, ge=10, description="Seconds between polls of a complaint "
                                               "subscriber's CPE during the case's evidence capture.")
+    retention_days: dict[str, int] = Field(default_factory=dict, description="Retention per data kind in days, "
+                                           "JSON (e.g. `{\"measurements\": 365}`); unset kinds keep the defaults "
+                                           "listed in docs/privacy.md.")
+    retention_hour: int = Field(3, ge=0, le=23, description="Local hour at which the daily retention job runs.")
 
     def shard(self) -> tuple[int, int]:
         """``poll_shard`` as (index, count)."""

@@ -5,5 +5,5 @@ from noc.core.capability import Capability
 CAPABILITY = Capability.of(
     __name__,
     "Subscribers, packages, contracts, devices, CPEs, segments and SNMP credentials.",
-    "models", "router", "cli", "demo",
+    "models", "router", "cli", "demo", "privacy",
 )

@@ -5,5 +5,5 @@ from noc.core.capability import Capability
 CAPABILITY = Capability.of(
     __name__,
     "Durable outbox of everything noc sends, dispatched with retries and dead letters.",
-    "models", "jobs",
+    "models", "jobs", "privacy",
 )

@@ -5,5 +5,5 @@ from noc.core.capability import Capability
 CAPABILITY = Capability.of(
     __name__,
     "Segment and CPE poll cycles, poll status, CPE fleet health; publishes segment measurements.",
-    "models", "router", "jobs", "cli",
+    "models", "router", "jobs", "cli", "privacy",
 )

@@ -1,0 +1,90 @@
+"""What a capability tells the privacy capability about the personal data it holds.
+
+Each capability that stores data about subscribers exposes a :class:`PersonalData` object as its ``privacy`` part
+(``PERSONAL_DATA`` in its ``privacy.py``): the kinds of data it holds (the records of processing are generated from
+them), and how to export, erase and expire them. The privacy capability only calls these; a new capability adds its
+part without privacy's code changing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy import Executable
+    from sqlalchemy.orm import Session
+
+
+def records(session: Session, statement: Executable) -> list[dict[str, Any]]:
+    """The rows of a SELECT as JSON-ready dicts (dates and times in ISO 8601)."""
+    return [{key: value.isoformat() if isinstance(value, date) else value for key, value in row.items()}
+            for row in session.execute(statement).mappings()]
+
+
+def affected(session: Session, statement: Executable) -> int:
+    """Run an UPDATE or DELETE and return how many rows it touched."""
+    result = session.execute(statement.execution_options(preserve_rowcount=True))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class DataKind:
+    """One kind of personal data, as the records of processing list it."""
+
+    name: str
+    """Identifier, also the key of its retention setting (``NOC_RETENTION_DAYS``)."""
+    description: str
+    purpose: str
+    legal_basis: str
+    stored_in: str
+    """Where: table names (and files)."""
+    retention: str
+    """The rule in words (shown in the records of processing)."""
+    retention_days: int | None = None
+    """Default days after which the job removes it; None: removed by a rule the capability applies itself."""
+
+
+@dataclass(frozen=True)
+class Expiry:
+    """What the retention job hands every part: the clock, the days per kind, and who is under hold."""
+
+    now: datetime
+    days: Mapping[str, int]
+    held: frozenset[int]
+    """Subscriber ids whose data must not be removed (open complaint case, legal hold)."""
+
+    def cutoff(self, kind: str) -> datetime:
+        """Records of ``kind`` older than this have expired."""
+        return self.now - timedelta(days=self.days[kind])
+
+
+class PersonalData:
+    """A capability's share of the personal data noc holds; subclasses override what applies to them.
+
+    Every method runs in the caller's transaction (a session) and must not commit.
+    """
+
+    kinds: tuple[DataKind, ...] = ()
+
+    def export(self, session: Session, subscriber_id: int) -> dict[str, list[dict[str, Any]]]:
+        """Everything held about the subscriber, per kind, as JSON-ready records."""
+        return {}
+
+    def files(self, session: Session, subscriber_id: int) -> list[tuple[str, bytes]]:
+        """Files held about the subscriber (name inside the export zip, content)."""
+        return []
+
+    def holds(self, session: Session) -> dict[int, list[str]]:
+        """Subscribers whose data must be kept now, each with the reasons."""
+        return {}
+
+    def erase(self, session: Session, subscriber_id: int) -> dict[str, int]:
+        """Delete or anonymise what erasure may take (called only when no hold applies); counts per kind."""
+        return {}
+
+    def expire(self, session: Session, expiry: Expiry) -> dict[str, int]:
+        """Delete or anonymise what has outlived its retention, never a held subscriber's; counts per kind."""
+        return {}
