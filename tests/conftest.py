@@ -19,8 +19,6 @@ from noc.migrations import upgrade
 from tests.support.logscan import LogScan
 from tests.support.snmpd import Agent, require
 
-pytest_plugins = ["tests.support.personal_log_scan"]
-
 PG_URL = os.environ.get("NOC_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 """The PostgreSQL the tests use; each test gets a schema of its own in it."""
 

@@ -1,7 +1,7 @@
 """privacy: legal holds on subscribers' data
 
-Revision ID: 0012
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 22:30:00
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import noc.core.db
 
-revision = "0012"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
