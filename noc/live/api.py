@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from noc.core.security import Principal, Role
 from noc.inventory.models import Cpe, Subscriber
 from noc.live import service
 from noc.live.models import LiveSession
+from noc.live.stream import readings
 
 AGENTS = frozenset({Role.ADMIN, Role.AGENT})
 Agent = Annotated[Principal, Depends(require(AGENTS))]
@@ -104,6 +106,14 @@ def list_sessions(rt: RuntimeDep, s: SessionDep, who: Agent, query: Annotated[Se
 @router.get("/{session_id}", response_model=SessionOut, summary="One live session")
 def get_session(session_id: int, s: SessionDep, who: Agent) -> Any:
     return out(s, service.get(s, session_id, who))
+
+
+@router.get("/{session_id}/stream", summary="Server-sent events: a `reading` every few seconds, `end` at the end",
+            response_class=StreamingResponse)
+def stream(session_id: int, rt: RuntimeDep, who: Agent) -> StreamingResponse:
+    opened = service.start_stream(rt.db, session_id, who, via="api")
+    return StreamingResponse(readings(rt, opened), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 @router.get("/{session_id}/readings", response_model=list[ReadingOut], summary="The readings kept of a session")
