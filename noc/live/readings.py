@@ -126,7 +126,9 @@ def build(outcome: PollOutcome, reach: Reach, policy: HealthPolicy, hints: Hints
             upstream.append(_graded({"channel": _channel(sample), "tx_power_dbmv": f.get("tx_power_dbmv")},
                                     verdicts, policy, hints))
         elif sample.measurement == "cm_status":
-            status = _graded({"registration": f.get("status_name"), "tx_power_dbmv": f.get("tx_power_dbmv")},
+            registered = worst(v for v in verdicts if v.rule == "registration")
+            status = _graded({"registration": f.get("status_name"), "tx_power_dbmv": f.get("tx_power_dbmv"),
+                              "registration_grade": registered.value if registered else None},
                              verdicts, policy, hints)
         elif sample.measurement == "interface" and f.get("type") not in (IF_DOWNSTREAM, IF_UPSTREAM):
             interfaces.append({"ifindex": sample.tag("ifindex"), "name": f.get("name"),
