@@ -266,10 +266,15 @@ def start_stream(db: Database, session_id: int, who: Principal, via: str) -> Str
 
 
 def still_open(db: Database, session_id: int) -> bool:
-    """Whether the session is open (expiring it, audited, when its time is up)."""
-    with db.session() as s:
-        expire_due(s)
-        return s.scalar(select(LiveSession.state).where(LiveSession.id == session_id)) == "open"
+    """Whether the session is open; a read, unless its time is up (then it is expired, audited)."""
+    with db.read_session() as s:
+        row = s.execute(select(LiveSession.state, LiveSession.expires_at).where(LiveSession.id == session_id)).first()
+    if row is None or row.state != "open":
+        return False
+    if row.expires_at > utcnow():
+        return True
+    expire_cycle(db)
+    return False
 
 
 def context(session: Session, segment_id: int | None, now: datetime | None = None) -> dict[str, Any]:

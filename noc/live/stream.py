@@ -23,6 +23,8 @@ from noc.live.readings import LiveState, build, load_hints
 from noc.polling.health import load_health
 from noc.polling.targets import cpes
 
+CONTEXT_EVERY_S = 10.0
+"""How often a stream looks up its segment's context again (utilization changes with each segment poll)."""
 REACH_SHARE = 0.5
 """Share of the reading timeout the reachability probe may use per method (ICMP, then TCP)."""
 
@@ -60,11 +62,18 @@ async def readings(rt: Runtime, opened: service.StreamTarget) -> AsyncIterator[s
     target = await asyncio.to_thread(_target, rt, opened.cpe_id)
     state = LiveState()
     client = SnmpClient(max_concurrency=8)
+    storing: set[asyncio.Task[None]] = set()
     try:
         yield f"retry: {int(settings.live_reading_interval_s * 1000)}\n\n"
+        context: dict[str, Any] = {}
+        context_at = -CONTEXT_EVERY_S
         while True:
             started = time.monotonic()
-            context = await asyncio.to_thread(_context, rt, opened.segment_id)
+            if state.seq and not await asyncio.to_thread(service.still_open, rt.db, opened.session_id):
+                yield sse("end", {"session": opened.session_id, "reason": "closed or expired"})
+                return
+            if started - context_at >= CONTEXT_EVERY_S:
+                context, context_at = await asyncio.to_thread(_context, rt, opened.segment_id), started
             if target is None:
                 state.seq += 1
                 reading = {"seq": state.seq, "at": datetime.now(UTC).isoformat(), "state": "no_answer",
@@ -72,13 +81,13 @@ async def readings(rt: Runtime, opened: service.StreamTarget) -> AsyncIterator[s
             else:
                 outcome, reached = await take(client, target, state, settings.live_tcp_port, settings.live_timeout_s)
                 reading = build(outcome, reached, policy, hints, state, context)
-                await asyncio.to_thread(service.store_reading, rt.db, opened.session_id, reading)
+                kept = asyncio.create_task(asyncio.to_thread(service.store_reading, rt.db, opened.session_id, reading))
+                storing.add(kept)  # kept while the reading is sent, not before
+                kept.add_done_callback(storing.discard)
             yield sse("reading", reading)
             wait = settings.live_reading_interval_s - (time.monotonic() - started)
             if wait > 0:
                 await asyncio.sleep(wait)
-            if not await asyncio.to_thread(service.still_open, rt.db, opened.session_id):
-                yield sse("end", {"session": opened.session_id, "reason": "closed or expired"})
-                return
     finally:
         await client.close()
+        await asyncio.gather(*storing)

@@ -76,7 +76,7 @@ def login(request: Request, rt: RuntimeDep, token: Annotated[str, Form(max_lengt
 
 
 @router.post("/logout")
-def logout(request: Request, who: Anyone, form: Annotated[dict[str, str], Depends(checked_form)]) -> Response:
+def logout(request: Request, who: Anyone, _csrf: Annotated[dict[str, str], Depends(checked_form)]) -> Response:
     response = RedirectResponse(f"{ROOT}/login", status_code=303, headers=HEADERS)
     response.delete_cookie(COOKIE, path=ROOT)
     return response

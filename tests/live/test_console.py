@@ -145,3 +145,24 @@ def test_the_live_check_flow_in_headless_chromium(settings: Settings, net: Datab
         actions = list(s.scalars(sa.select(AuditEntry.action).where(AuditEntry.action.like("live.%"))
                                  .order_by(AuditEntry.seq)))
     assert actions == ["live.refuse", "live.open", "live.stream", "live.stream", "live.close"]  # page shown twice
+
+
+def test_signing_out_and_revoking_the_token_end_the_console_session(browser_client: TestClient,
+                                                                    tokens: dict[str, str], net: Database) -> None:
+    from noc.auth.service import revoke_tokens, user_by_name
+    from noc.core.security import SYSTEM
+
+    assert sign_in(browser_client, tokens["agent"]).status_code == 303
+    page = browser_client.get("/console/live")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf is not None
+    assert browser_client.post("/console/logout", data={}).status_code == 403  # no CSRF token
+    out = browser_client.post("/console/logout", data={"csrf": csrf.group(1)})
+    assert out.status_code == 303 and browser_client.get("/console/live").status_code == 303
+    assert sign_in(browser_client, tokens["agent"]).status_code == 303
+    assert browser_client.get("/console/live").status_code == 200
+    with net.session() as s:
+        user = user_by_name(s, "u-agent")
+        assert user is not None
+        revoke_tokens(s, user, SYSTEM)
+    assert browser_client.get("/console/live").status_code == 303
