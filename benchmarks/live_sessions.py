@@ -21,7 +21,8 @@ against the stored ``+386 ...``), five times: its first reading's latency.
 
 The last line is machine-readable: ``single_first_ms=… sessions=… first_p50_ms=… first_p99_ms=… no_answer=…
 readings_per_s=… ideal_per_s=… burst_first_p50_ms=… burst_first_p99_ms=… snmpbulkwalk_p50_ms=… snmpbulkwalk_p99_ms=…
-loadavg=…``.
+cpu_ms_per_reading=… loadavg=…``. The demo process's CPU time (``/proc``) is taken for 15 s before the sessions and
+over the steady phase: the difference per reading is a figure the machine's load disturbs less than latencies.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ from noc.inventory.models import Cpe, Subscriber
 ROOT = Path(__file__).resolve().parents[1]
 INTERVAL = 3.0
 """The demo's reading interval (NOC_LIVE_READING_INTERVAL_S default)."""
+IDLE_S = 15.0
+"""How long the demo's own CPU use is measured before the sessions (its polling jobs and simulator)."""
 BURST_S = 12.0
 """How long the streams started all at once are read."""
 SUBTREES = ("1.3.6.1.2.1.2.2", "1.3.6.1.2.1.31.1.1", "1.3.6.1.2.1.10.127", "1.3.6.1.4.1.4491.2.1.20")
@@ -78,6 +81,12 @@ def start_demo(data_dir: Path, port: int, attempts: int = 3) -> subprocess.Popen
         os.killpg(demo.pid, 9)
         demo.wait()
     raise SystemExit("the demo did not become ready")
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def national(number: str) -> str:
@@ -194,8 +203,13 @@ def main() -> None:
             with httpx.Client(base_url=base, timeout=30) as client:
                 acceptance(client, tokens, data_dir, who[0])
                 alone = [single(client, base, tokens["agent"], who[0]) * 1000 for _ in range(5)]
+                idle_from = cpu_s(demo.pid)
+                time.sleep(IDLE_S)
+                idle = (cpu_s(demo.pid) - idle_from) / IDLE_S
                 urls = open_all(client, headers, who)
+                busy_from, busy_at = cpu_s(demo.pid), time.monotonic()
                 steady = asyncio.run(streams(base, tokens["agent"], urls, args.seconds, INTERVAL))
+                busy = (cpu_s(demo.pid) - busy_from) / (time.monotonic() - busy_at)
                 for url in urls:
                     closed = client.post(url.removesuffix("/stream") + "/close", json={"note": "benchmark"},
                                          headers=headers)
@@ -205,7 +219,7 @@ def main() -> None:
         finally:
             os.killpg(demo.pid, 15)
             demo.wait(timeout=60)
-    report(args, alone, steady, burst, peer)
+    report(args, alone, steady, burst, peer, (idle, busy))
 
 
 def open_all(client: httpx.Client, headers: dict[str, str], who: list[tuple[str, str, str, int]]) -> list[str]:
@@ -227,12 +241,16 @@ def first_ms(results: list[tuple[float | None, str, int]]) -> tuple[list[float],
 
 
 def report(args: argparse.Namespace, alone: list[float], steady: list[tuple[float | None, str, int]],
-           burst: list[tuple[float | None, str, int]], peer: list[float]) -> None:
+           burst: list[tuple[float | None, str, int]], peer: list[float], cpu: tuple[float, float]) -> None:
     answered, silent = first_ms(steady)
     at_once, _ = first_ms(burst)
     per_s, ideal = sum(count for *_, count in steady) / args.seconds, len(steady) / INTERVAL
     peer_ms = [p * 1000 for p in peer]
     load = "/".join(f"{x:.1f}" for x in os.getloadavg())
+    per_reading_ms = (cpu[1] - cpu[0]) / per_s * 1000
+    print(f"demo process CPU: {cpu[0]:.2f} cores idle (its own polling and simulator), {cpu[1]:.2f} with the "
+          f"sessions streaming: {per_reading_ms:.1f} ms of CPU per reading (API, poll, probe, grading, storing, "
+          f"and the simulated CPE's answers).")
     print(f"one session alone, first reading (5 times): median {statistics.median(alone):.0f} ms, max "
           f"{max(alone):.0f} ms. {len(steady)} sessions for {args.seconds:.0f} s, streams started over one interval: "
           f"first reading "
@@ -247,7 +265,7 @@ def report(args: argparse.Namespace, alone: list[float], steady: list[tuple[floa
           f"first_p99_ms={pct(answered, 0.99):.0f} no_answer={silent} readings_per_s={per_s:.2f} "
           f"ideal_per_s={ideal:.2f} burst_first_p50_ms={statistics.median(at_once):.0f} "
           f"burst_first_p99_ms={pct(at_once, 0.99):.0f} snmpbulkwalk_p50_ms={statistics.median(peer_ms):.0f} "
-          f"snmpbulkwalk_p99_ms={pct(peer_ms, 0.99):.0f} loadavg={load}")
+          f"snmpbulkwalk_p99_ms={pct(peer_ms, 0.99):.0f} cpu_ms_per_reading={per_reading_ms:.1f} loadavg={load}")
 
 
 if __name__ == "__main__":

@@ -244,25 +244,39 @@ def close_session(db: Database, session_id: int, who: Principal, note: str) -> L
 
 @dataclass(frozen=True)
 class StreamTarget:
-    """What a stream needs of its session: the CPE to read and until when."""
+    """What a stream needs of its session: the CPE to read, until when, and who watches through what."""
 
     session_id: int
     cpe_id: int
     segment_id: int | None
     expires_at: datetime
+    who: Principal
+    via: str
 
 
 def start_stream(db: Database, session_id: int, who: Principal, via: str) -> StreamTarget:
-    """Check that ``who`` may read the session's stream and that it is open; audit the stream's start."""
-    with db.session() as s:
-        expire_due(s)
+    """Check (reading only) that ``who`` may read the session's stream and that it is open; an expired one is
+    expired now (audited). The stream's start is audited by :func:`audit_stream` before its first reading."""
+    with db.read_session() as s:
         live = get(s, session_id, who)
-        if live.state != "open":
-            raise Conflict(None, f"the session is {live.state}")
+        state, expired = live.state, live.state == "open" and live.expires_at <= utcnow()
         cpe = s.get(Cpe, live.cpe_id)
-        record(s, who.actor, "live.stream", OBJECT, str(live.id), reason=live.reason,
-               details={**_details(s, live), "via": via})
-        return StreamTarget(live.id, live.cpe_id, cpe.segment_id if cpe else None, live.expires_at)
+        opened = StreamTarget(live.id, live.cpe_id, cpe.segment_id if cpe else None, live.expires_at, who, via)
+    if expired:
+        expire_cycle(db)
+        state = "expired"
+    if state != "open":
+        raise Conflict(None, f"the session is {state}")
+    return opened
+
+
+def audit_stream(db: Database, opened: StreamTarget) -> None:
+    """Write the stream's start to the audit log (done while its first reading is taken, before it is sent)."""
+    with db.session() as s:
+        live = s.get(LiveSession, opened.session_id)
+        assert live is not None
+        record(s, opened.who.actor, "live.stream", OBJECT, str(live.id), reason=live.reason,
+               details={**_details(s, live), "via": opened.via})
 
 
 def still_open(db: Database, session_id: int) -> bool:

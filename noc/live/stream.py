@@ -10,6 +10,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +24,11 @@ from noc.live.readings import LiveState, build, load_hints
 from noc.polling.health import load_health
 from noc.polling.targets import cpes
 
+READS = ThreadPoolExecutor(8, thread_name_prefix="noc-live-read")
+"""Database reads of every stream (targets, context, session checks); apart from writes, so that a reading never
+waits in line behind another stream's write waiting for the database's write lock."""
+WRITES = ThreadPoolExecutor(2, thread_name_prefix="noc-live-write")
+"""Keeping readings (SQLite takes one writer at a time anyway)."""
 CONTEXT_EVERY_S = 10.0
 """How often a stream looks up its segment's context again (utilization changes with each segment poll)."""
 REACH_SHARE = 0.5
@@ -56,24 +62,27 @@ async def take(client: SnmpClient, target: PollTarget, state: LiveState, port: i
 
 
 async def readings(rt: Runtime, opened: service.StreamTarget) -> AsyncIterator[str]:
-    """Server-sent events of one session until it is closed or expires."""
+    """Server-sent events of one session until it is closed or expires. The stream's start is audited while the
+    first reading is taken; the reading is sent only once the audit entry is committed."""
     settings = rt.settings
     policy, hints = load_health(), load_hints()
-    target = await asyncio.to_thread(_target, rt, opened.cpe_id)
+    loop = asyncio.get_running_loop()
+    audited = loop.run_in_executor(WRITES, service.audit_stream, rt.db, opened)
+    target = await loop.run_in_executor(READS, _target, rt, opened.cpe_id)
     state = LiveState()
     client = SnmpClient(max_concurrency=8)
-    storing: set[asyncio.Task[None]] = set()
+    storing: set[asyncio.Future[None]] = set()
     try:
         yield f"retry: {int(settings.live_reading_interval_s * 1000)}\n\n"
         context: dict[str, Any] = {}
         context_at = -CONTEXT_EVERY_S
         while True:
             started = time.monotonic()
-            if state.seq and not await asyncio.to_thread(service.still_open, rt.db, opened.session_id):
+            if state.seq and not await loop.run_in_executor(READS, service.still_open, rt.db, opened.session_id):
                 yield sse("end", {"session": opened.session_id, "reason": "closed or expired"})
                 return
             if started - context_at >= CONTEXT_EVERY_S:
-                context, context_at = await asyncio.to_thread(_context, rt, opened.segment_id), started
+                context, context_at = await loop.run_in_executor(READS, _context, rt, opened.segment_id), started
             if target is None:
                 state.seq += 1
                 reading = {"seq": state.seq, "at": datetime.now(UTC).isoformat(), "state": "no_answer",
@@ -81,9 +90,10 @@ async def readings(rt: Runtime, opened: service.StreamTarget) -> AsyncIterator[s
             else:
                 outcome, reached = await take(client, target, state, settings.live_tcp_port, settings.live_timeout_s)
                 reading = build(outcome, reached, policy, hints, state, context)
-                kept = asyncio.create_task(asyncio.to_thread(service.store_reading, rt.db, opened.session_id, reading))
+                kept = loop.run_in_executor(WRITES, service.store_reading, rt.db, opened.session_id, reading)
                 storing.add(kept)  # kept while the reading is sent, not before
                 kept.add_done_callback(storing.discard)
+            await audited  # no reading leaves before the look is in the audit log
             yield sse("reading", reading)
             wait = settings.live_reading_interval_s - (time.monotonic() - started)
             if wait > 0:
