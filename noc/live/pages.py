@@ -47,8 +47,9 @@ def _identify(request: Request, who: Principal, s: SessionDep, key: str, status:
         return _page(request, who, "live_search.html.j2", status=404, q=key, found=[], sessions=[], closed=None,
                      error=NocError("subscriber", "no subscriber has this number or username"))
     cpes = list(s.scalars(select(Cpe).where(Cpe.subscriber_id == subscriber.id).order_by(Cpe.serial)))
+    minutes = request.app.state.runtime.settings.live_session_minutes
     return _page(request, who, "live_identify.html.j2", status=status, subscriber=subscriber, cpes=cpes,
-                 error=error, form=form or {})
+                 error=error, form=form or {}, minutes=minutes)
 
 
 @router.get("/identify", response_class=HTMLResponse)

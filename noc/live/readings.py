@@ -21,7 +21,6 @@ from collectors.strict_yaml import StrictModel, read_yaml, validate_model
 from noc.polling.health import Grade, HealthPolicy, Verdict, worst
 
 HINTS_FILE = Path(__file__).with_name("hints.yaml")
-LANGUAGES = ("sl", "en")
 IF_DOWNSTREAM, IF_UPSTREAM = 128, 129
 
 

@@ -84,6 +84,7 @@ def test_a_viewer_may_not_open_the_live_page(browser_client: TestClient, tokens:
 def test_a_wrong_caller_is_refused_in_the_console_too(browser_client: TestClient, tokens: dict[str, str]) -> None:
     assert sign_in(browser_client, tokens["agent"]).status_code == 303
     page = browser_client.get("/console/live/identify?subscriber=S-1")
+    assert "največ 30 minut" in page.text and "+386" not in page.text  # the contract's number is never shown
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert csrf is not None
     refused = browser_client.post("/console/live/open", data={
