@@ -25,7 +25,7 @@ def test_icmp_echo_measures_rtt_and_loss() -> None:
 
 def test_many_echo_probes_at_once_lose_nothing() -> None:
     async def many() -> list[int]:
-        return [r.received for r in await asyncio.gather(*(icmp_echo("127.0.0.1") for _ in range(100)))]
+        return [r.received for r in await asyncio.gather(*(icmp_echo("127.0.0.1", timeout=5.0) for _ in range(100)))]
 
     assert asyncio.run(many()) == [3] * 100
 
@@ -56,3 +56,15 @@ def test_without_raw_socket_privilege_reach_falls_back_to_tcp_connect() -> None:
                            script], capture_output=True, text=True, timeout=60, check=True)
     found = json.loads(done.stdout)
     assert found["method"] == "tcp_connect" and found["reachable"]
+
+
+@pytest.mark.skipif(shutil.which("unshare") is None or shutil.which("ip") is None, reason="needs unshare and ip")
+def test_when_icmp_is_filtered_reach_falls_back_to_a_tcp_syn() -> None:
+    """In a network namespace of its own (the host's settings untouched), loopback ignores echo requests."""
+    script = ("import asyncio, json; from collectors.probe.reach import reach; "
+              f"print(json.dumps(asyncio.run(reach('127.0.0.1', {free_port()}, timeout=0.5)).as_dict()))")
+    shell = f"ip link set lo up && echo 1 > /proc/sys/net/ipv4/icmp_echo_ignore_all && {sys.executable} -c \"{script}\""
+    done = subprocess.run(["unshare", "--net", "sh", "-c", shell], capture_output=True, text=True, timeout=60,
+                          check=True)
+    found = json.loads(done.stdout)
+    assert found["method"] == "tcp_syn" and found["reachable"] and found["rtt_ms"]["avg"] > 0
