@@ -30,6 +30,8 @@ ENABLED: tuple[str, ...] = (
     "noc.polling",
     "noc.capacity",
     "noc.complaints",
+    "noc.web",
+    "noc.live",
     "noc.privacy",
 )
 """Packages of the enabled capabilities, each exposing ``CAPABILITY``."""

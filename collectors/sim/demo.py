@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectors.sim.config import DeviceConfig, FleetConfig, InterfaceConfig, NetworkConfig, ShapeConfig
+from collectors.sim.config import DeviceConfig, FleetConfig, InterfaceConfig, ModemConfig, NetworkConfig, ShapeConfig
 
 DEVICE_PORT_BASE = 20161
 CPE_PORT_BASE = 30161
@@ -73,5 +73,8 @@ def demo_config(cpes: int = 200, *, cpe_base_port: int | None = CPE_PORT_BASE,
     for i, agent in enumerate(cpe_agents):
         if agent.kind != "ont":
             agent.download_mbps, agent.upload_mbps = PACKAGES[i % 3]
+    unhealthy = next((a for a in cpe_agents if isinstance(a, ModemConfig) and a.faults == ["low_snr"]), None)
+    if unhealthy is not None:  # the live check's demo caller: low SNR and high transmit power at once
+        unhealthy.faults = ["low_snr", "high_tx_power"]
     return NetworkConfig(host=host, speed=speed, start=start, seed=seed,
                          agents=[*demo_devices(community, device_base_port), *cpe_agents])

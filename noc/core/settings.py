@@ -95,6 +95,18 @@ class Settings(BaseSettings):
                                            "JSON (e.g. `{\"measurements\": 365}`); unset kinds keep the defaults "
                                            "listed in docs/privacy.md.")
     retention_hour: int = Field(3, ge=0, le=23, description="Local hour at which the daily retention job runs.")
+    live_session_minutes: int = Field(30, ge=1, le=120, description="Default length of a live CPE session, "
+                                      "minutes (an agent may ask for up to live_session_max_minutes).")
+    live_session_max_minutes: int = Field(120, ge=1, le=1440, description="Longest live CPE session, minutes.")
+    live_max_sessions: int = Field(100, ge=1, description="Live CPE sessions open at once (all agents); one more "
+                                   "is refused with 429.")
+    live_reading_interval_s: float = Field(3.0, ge=2, le=5, description="Seconds between readings of a live "
+                                           "session's stream.")
+    live_timeout_s: float = Field(2.0, gt=0, le=10, description="Seconds a live reading waits for the CPE before "
+                                  "it streams no_answer.")
+    live_tcp_port: int = Field(7547, ge=1, le=65535, description="CPE management TCP port a live reading probes "
+                               "when ICMP echo gets no answer.")
+    console_session_h: float = Field(8.0, gt=0, le=24, description="Hours a console sign-in lasts.")
 
     def shard(self) -> tuple[int, int]:
         """``poll_shard`` as (index, count)."""
