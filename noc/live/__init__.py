@@ -6,5 +6,5 @@ CAPABILITY = Capability.of(
     __name__,
     "Live CPE sessions: caller identification, consent, recorded contact and reason, streamed readings with "
     "verdicts and hints, closing note; every look audited.",
-    "models", "router", "pages", "jobs", "demo",
+    "models", "router", "pages", "jobs", "demo", "privacy",
 )

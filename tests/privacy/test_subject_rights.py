@@ -21,6 +21,7 @@ from noc.core.capability import Runtime
 from noc.core.db import Database, utcnow
 from noc.core.security import SYSTEM
 from noc.inventory.models import Cpe, NotificationOptOut, Subscriber
+from noc.live.models import LiveReading, LiveSession
 from noc.outbox.models import OutboxMessage
 from noc.outbox.service import enqueue
 from noc.polling.models import CpeHealth
@@ -58,6 +59,14 @@ def plant(db: Database) -> dict[str, int]:
         cpe = s.scalar(sa.select(Cpe).where(Cpe.serial == "CM0001"))
         assert cpe is not None
         s.add(CpeHealth(cpe_id=cpe.id, at=utcnow(), grade="marginal", findings="[]"))
+        live = LiveSession(agent_id=1, agent="u-agent", agent_role="agent", subscriber_id=one.id, cpe_id=cpe.id,
+                           caller_number="+38641123456", consent=True, contact_ref="CALL-7", reason="drops at night",
+                           state="closed", opened_at=now - timedelta(days=40), expires_at=now - timedelta(days=40),
+                           closed_at=now - timedelta(days=40), closed_by="u-agent", note="checked")
+        s.add(live)
+        s.flush()
+        s.add(LiveReading(session_id=live.id, at=now - timedelta(days=40), state="ok", grade="good",
+                          reading='{"rtt_ms": 3.1}'))
         s.commit()
         return {"S-1": one.id, "S-2": two.id}
 
@@ -88,7 +97,7 @@ def test_the_export_holds_every_kind_and_nothing_of_another_subscriber(
     text = answer.text
     data = answer.json()["data"]
     for kind in ("subscribers", "contracts", "cpes", "notice_opt_outs", "mails", "cpe_health", "measurements",
-                 "complaint_cases", "evidence_packs", "audit_entries"):
+                 "complaint_cases", "evidence_packs", "audit_entries", "live_sessions", "live_readings"):
         assert data.get(kind), f"export has no {kind}: {sorted(k for k, v in data.items() if v)}"
     assert data["subscribers"][0]["email"] == "janez.novak@example.si"
     assert len(data["measurements"]) == 3 and data["mails"][0]["to"] == "janez.novak@example.si"
@@ -142,6 +151,7 @@ def test_erasure_is_refused_under_an_open_case_and_then_leaves_no_personal_field
     subscriber = data["subscribers"][0]
     assert all(not subscriber[f] or subscriber[f] in ("(erased)", f"erased-{ids['S-1']}") for f in PERSONAL)
     assert not data["measurements"] and not data["evidence_packs"] and not data["notice_opt_outs"]
+    assert not data["live_readings"] and data["live_sessions"][0]["caller_number"] == ""
     assert data["complaint_cases"][0]["outcome"] == "rejected"  # the decision's facts stay
     with net.read_session() as s:
         assert verify_chain(s).ok
@@ -161,6 +171,7 @@ def test_retention_removes_what_expired_and_spares_an_open_case(
     case = lodge(client, handler)  # S-1 has an open case: their 900-day-old measurement stays
     counts = run_retention(net, rt.settings, rt.personal_data, now=later)
     assert counts["mails"] == 2 and counts["measurements"] == 0, counts
+    assert counts["live_readings"] == 0, counts  # S-1 is held by the open case
     with net.read_session() as s:
         assert s.scalar(sa.select(sa.func.count()).select_from(Measurement)
                         .where(Measurement.subscriber_id == ids["S-1"])) == 3
