@@ -30,6 +30,7 @@ ENABLED: tuple[str, ...] = (
     "noc.polling",
     "noc.capacity",
     "noc.complaints",
+    "noc.wifi",
 )
 """Packages of the enabled capabilities, each exposing ``CAPABILITY``."""
 

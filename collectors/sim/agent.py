@@ -27,6 +27,10 @@ class SetFailure(Exception):
         self.index = index
 
 
+class GoSilent(Exception):
+    """Raised by a writer for a SET the agent never answers: the agent goes offline without applying it."""
+
+
 SetItem = tuple[int, Oid, Value]
 """A SET variable binding with its 1-based position in the request."""
 

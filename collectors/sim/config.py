@@ -145,6 +145,10 @@ class WifiConfig(Strict):
     security_mode: int = Field(5, ge=1, le=9, description="wpa2Personal(5)")
     radios: int = Field(2, ge=1, le=3, description="one primary SSID row per radio: ids 1..radios")
     associated_devices: list[int] = [3, 5]
+    faults: list[Literal["refuse_sets", "silent_on_set", "drop_isolation"]] = Field(
+        [], description="refuse_sets: SETs creating a secondary SSID fail (resourceUnavailable); silent_on_set: the "
+                        "gateway stops answering at its first Wi-Fi SET, which it does not apply; drop_isolation: "
+                        "client isolation of secondary SSIDs reads back off")
 
 
 class ModemConfig(AgentBase):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from collectors.sim.agent import Agent
+from collectors.sim.agent import Agent, GoSilent
 from collectors.sim.clock import Moment
 from collectors.sim.message import FAST, VERSION_2C, Codec, Message, decode_message, encode_message
 from collectors.sim.pysnmp_codec import PYSNMP
@@ -100,7 +100,11 @@ def response_varbinds(agent: Agent, request: Message, moment: Moment, budget: in
     elif pdu == PduType.GET_NEXT:
         varbinds = [_next(agent, oid, moment) for oid, _ in request.varbinds]
     elif pdu == PduType.SET:
-        status, index = agent.set(request.varbinds, moment)
+        try:
+            status, index = agent.set(request.varbinds, moment)
+        except GoSilent:
+            agent.online = False
+            return None
         varbinds = request.varbinds
     else:
         return None

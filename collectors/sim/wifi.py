@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import cast
 
-from collectors.sim.agent import Agent, SetFailure, SetItem
+from collectors.sim.agent import Agent, GoSilent, SetFailure, SetItem
 from collectors.sim.clock import Moment
 from collectors.sim.config import WifiConfig
 from collectors.sim.smi import Oid, Value
@@ -221,6 +221,9 @@ class Wifi:
         self.applied: dict[str, dict[int, dict[int, Value]]] = {}
         self.changed_at: dict[int, float] = {}
         self.commits = 0
+        self.sets = 0
+        """SET requests applied to the Wi-Fi subtree (for tests: how often a gateway was written)."""
+        self.faults = frozenset(cfg.faults)
         for r in range(1, cfg.radios + 1):
             band = ("2.4GHz", "5GHz", "6GHz")[r - 1]
             self.tables["ssid"].rows[r] = {
@@ -275,6 +278,8 @@ class Wifi:
 
     def plan(self, items: Sequence[SetItem], moment: Moment) -> Callable[[], None]:
         """Validate a SET on the Wi-Fi subtree; the returned change applies it (and commits if asked)."""
+        if "silent_on_set" in self.faults:
+            raise GoSilent
         commit = False
         staged: dict[str, dict[int, dict[int, Value] | None]] = {name: {} for name in self.tables}
 
@@ -303,6 +308,8 @@ class Wifi:
             if (error := column.syntax.check(value)) is not None:
                 raise SetFailure(error, position)
             located.append((position, table, column, index, value))
+            if "refuse_sets" in self.faults and index > self.radios:
+                raise SetFailure(ErrorStatus.RESOURCE_UNAVAILABLE, position)
 
         for position, table, column, index, value in located:  # row creation and deletion first
             if column.sub != table.row_status:
@@ -335,6 +342,11 @@ class Wifi:
         return lambda: self._apply(staged, commit, moment)
 
     def _apply(self, staged: dict[str, dict[int, dict[int, Value] | None]], commit: bool, moment: Moment) -> None:
+        self.sets += 1
+        if "drop_isolation" in self.faults:
+            for index, row in staged["ap"].items():
+                if row is not None and index > self.radios:
+                    row[15] = FALSE
         reshaped = False
         for name, rows in staged.items():
             table = self.tables[name]
