@@ -94,7 +94,7 @@ class AgentUsm:
             return self._report(header, usm.UNSUPPORTED_SEC_LEVEL, boots, engine_time,
                                 self._plain_id(datagram, header))
         try:
-            message = usm.decode(datagram, creds, engine, header)
+            message = usm.decode(datagram, creds, engine, header, decode_oid_arcs)
         except BerError as exc:
             report = usm.WRONG_DIGEST if "authentication" in str(exc) else usm.DECRYPTION_ERROR
             return self._report(header, report, boots, engine_time, 0)
@@ -102,9 +102,7 @@ class AgentUsm:
             return self._report(header, usm.NOT_IN_TIME_WINDOW, boots, engine_time, message.pdu.request_id,
                                 known)
         pdu = message.pdu
-        # the responder works on OIDs as tuples of arcs: decode the scoped PDU's OIDs again that way
-        request = Message(VERSION_3, b"", pdu.tag, pdu.request_id, pdu.error_status, pdu.error_index,
-                          [(tuple(int(arc) for arc in oid.split(".")), value) for oid, value in pdu.varbinds])
+        request = Message(VERSION_3, b"", pdu.tag, pdu.request_id, pdu.error_status, pdu.error_index, pdu.varbinds)
         return Opened(request, header.msg_id, header.level, engine, creds)
 
     def seal(self, opened: Opened, pdu: bytes, boots: int, engine_time: int) -> bytes:

@@ -10,7 +10,6 @@ ASN.1 type → wrongType, size → wrongLength, range or enumeration → wrongVa
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -218,6 +217,7 @@ class Wifi:
         self.associated = {r: cfg.associated_devices[r - 1] if r <= len(cfg.associated_devices) else 0
                            for r in range(1, cfg.radios + 1)}
         self.tables = tables()
+        self._registered: dict[str, set[int]] = {}
         self.applied: dict[str, dict[int, dict[int, Value]]] = {}
         self.changed_at: dict[int, float] = {}
         self.commits = 0
@@ -240,17 +240,22 @@ class Wifi:
     # -- reading ------------------------------------------------------------------------------------------------
 
     def _snapshot(self) -> None:
-        self.applied = {name: copy.deepcopy(table.rows) for name, table in self.tables.items()}
+        self.applied = {name: {i: dict(row) for i, row in table.rows.items()} for name, table in self.tables.items()}
 
     def sync(self) -> None:
-        """(Re)register the OIDs of every row; needed after rows are created or destroyed."""
+        """(Re)register the OIDs of the rows created or destroyed since the last call."""
         mib = self.agent.mib
         mib.put(COMMIT_SETTINGS, FALSE)
         for table in self.tables.values():
-            mib.remove_subtree(table.entry)
-            for index in table.rows:
+            registered = self._registered.setdefault(table.name, set())
+            for index in registered - table.rows.keys():
+                for column in table.columns.values():
+                    mib.remove((*table.entry, column.sub, index))
+            for index in table.rows.keys() - registered:
                 for column in table.columns.values():
                     mib.put_dynamic((*table.entry, column.sub, index), self._reader(table, column, index))
+            registered.clear()
+            registered.update(table.rows)
 
     def _reader(self, table: Table, column: Column, index: int) -> Callable[[Moment], Value]:
         if column.read is not None:

@@ -29,6 +29,7 @@ from collectors.snmp.ber import (
     GET,
     BerError,
     Pdu,
+    decode_oid,
     decode_pdu,
     encode_integer,
     encode_length,
@@ -344,10 +345,12 @@ def read_header(data: bytes) -> Header:
     return Header(msg_id, flags_raw[0], engine_id, boots, engine_time, user, (mac_start, mac_end), salt, sp_end)
 
 
-def decode(data: bytes, creds: V3, engine: Engine | None, header: Header | None = None) -> Message:
+def decode(data: bytes, creds: V3, engine: Engine | None, header: Header | None = None,
+           oid: Callable[[bytes], Any] = decode_oid) -> Message:
     """Parse an SNMPv3 message; authenticate and decrypt it with ``engine``'s keys when it is for that
     engine ID. A message that claims authentication for that engine but fails it raises BerError, and so does
-    an encrypted one that cannot be authenticated first. ``header``: the message's, when already read."""
+    an encrypted one that cannot be authenticated first. ``header``: the message's, when already read; ``oid``:
+    how OIDs come out (``ber.decode_pdu``'s)."""
     h = read_header(data) if header is None else header
     try:
         keyed = engine is not None and engine.engine_id == h.engine_id and engine.auth_key is not None
@@ -375,7 +378,7 @@ def decode(data: bytes, creds: V3, engine: Engine | None, header: Header | None 
         pos, _ = _read_header(scoped, pos, 0x30)
         _, pos = read_octets(scoped, pos)
         _, pos = read_octets(scoped, pos)
-        pdu = decode_pdu(scoped, pos)
+        pdu = decode_pdu(scoped, pos, oid)
     except (IndexError, ValueError) as exc:
         raise BerError(str(exc)) from None
     return Message(h.msg_id, h.engine_id, h.boots, h.time, authenticated, bool(h.flags & _FLAG_PRIV), pdu)

@@ -27,7 +27,7 @@ from collectors.snmp.client import SnmpClient
 from collectors.snmp.errors import SnmpError, SnmpResponseError, SnmpTimeout
 from collectors.snmp.profiles import SecondarySsid
 from collectors.snmp.values import Gauge32, Value
-from noc.audit.service import record
+from noc.audit.service import Entry, record, record_many
 from noc.core.crypto import SecretBox
 from noc.core.db import Database, utcnow
 from noc.core.security import Actor
@@ -72,7 +72,8 @@ class Outcome:
 @dataclass
 class _Pending:
     values: dict[str, Any]
-    audit: tuple[str, str, dict[str, Any]] | None = None
+    audit: tuple[str, str, str, str, dict[str, Any]] | None = None
+    """(action, object type, object id, reason, details) of the audit entry."""
     done: asyncio.Future[None] | None = None
 
 
@@ -100,6 +101,7 @@ class Runner:
         self.credentials, self.secrets = credentials, secrets
         self.progress = progress
         self.pending: dict[int, _Pending] = {}
+        self.flushed: list[dict[int, _Pending]] = []
         self.running = True
         self.state = "running"
         self.actor = Actor(name=f"wifi-campaign:{campaign_id}", role="system")
@@ -123,13 +125,15 @@ class Runner:
     def flush(self) -> None:
         """Store what is pending (one transaction), renew the lease, learn whether the campaign still runs."""
         batch, self.pending = self.pending, {}
+        now = utcnow()
         with self.db.session() as s:
+            by_keys: dict[tuple[str, ...], list[dict[str, Any]]] = {}
             for row_id, item in batch.items():
-                s.execute(update(CampaignCpe).where(CampaignCpe.id == row_id).values(**item.values,
-                                                                                      updated_at=utcnow()))
-                if item.audit is not None:
-                    action, serial, details = item.audit
-                    record(s, self.actor, action, "cpe", serial, details=details)
+                values = {"id": row_id, **item.values, "updated_at": now}
+                by_keys.setdefault(tuple(sorted(values)), []).append(values)
+            for rows in by_keys.values():
+                s.execute(update(CampaignCpe), rows)
+            record_many(s, self.actor, [Entry(*item.audit) for item in batch.values() if item.audit is not None])
             campaign = campaign_by_id(s, self.campaign_id)
             if campaign.state == "running" and self.pause_reason:
                 campaign.state, campaign.reason = "paused", self.pause_reason
@@ -138,9 +142,7 @@ class Runner:
             self.state = campaign.state
             campaign.lease_until = utcnow() + timedelta(seconds=self.settings.wifi_lease_s)
             counts = state_counts(s, self.campaign_id) if self.progress else {}
-        for item in batch.values():
-            if item.done is not None and not item.done.done():
-                item.done.set_result(None)
+        self.flushed.append(batch)
         if self.progress:
             self.progress(counts)
 
@@ -155,10 +157,18 @@ class Runner:
             self.state = "paused"
 
     async def _flusher(self) -> None:
+        """Flush in a thread while the SNMP work goes on; wake the CPEs whose state is now stored."""
         while self.running:
             await asyncio.sleep(FLUSH_S)
             if self.pending:
-                self.flush()
+                await asyncio.to_thread(self.flush)
+                self._wake()
+
+    def _wake(self) -> None:
+        while self.flushed:
+            for item in self.flushed.pop().values():
+                if item.done is not None and not item.done.done():
+                    item.done.set_result(None)
 
     async def durable(self, row_id: int, **values: Any) -> None:
         """Store ``values`` of a CPE's row and wait until they are committed."""
@@ -177,8 +187,9 @@ class Runner:
             values["changes"] = outcome.changes
         audit = None
         if outcome.audit is not None:
-            audit = (outcome.audit, serial, {"campaign": self.campaign_id, "reason": outcome.reason,
-                                                  "objects": sorted({c["object"] for c in outcome.changes or []})})
+            objects = sorted({c["object"] for c in outcome.changes or []})
+            audit = (outcome.audit, "cpe", serial, "",
+                     {"campaign": self.campaign_id, "reason": outcome.reason, "objects": objects})
         self.pending[row_id] = _Pending(values, audit)
         if outcome.state in ("done", "rolled_back", "failed") and not self.dry_run:
             self.processed += 1
@@ -262,6 +273,7 @@ class Runner:
             await flusher
             await client.close()
             self.flush()
+            self._wake()
         return self.close()
 
     def close(self) -> dict[str, int]:
