@@ -56,6 +56,7 @@ from noc.inventory.models import Contract, Cpe, Credential, Package, Segment, Su
 from noc.inventory.service import CREDENTIALS_PURPOSE
 from noc.migrations import upgrade
 from noc.wifi import mib
+from noc.wifi.models import Campaign, CampaignCpe
 from noc.wifi.runner import run_campaign
 from noc.wifi.service import SECRETS_PURPOSE, CampaignIn, ProfileIn, TargetIn, create_campaign, create_profile
 
@@ -187,8 +188,15 @@ def main(argv: list[str] | None = None) -> int:
         run_s = time.monotonic() - started
         cpu = time.process_time() - cpu
         assert counts is not None
-        print(f"run: {counts} in {run_s:.1f} s = {args.gateways / run_s:,.0f} CPEs/s (runner CPU {cpu:.1f} s)",
-              flush=True)
+        with db.read_session() as s:
+            reasons = s.execute(sa.select(CampaignCpe.reason, sa.func.count()).where(
+                CampaignCpe.campaign_id == campaign_id, CampaignCpe.state.in_(("failed", "rolled_back")))
+                .group_by(CampaignCpe.reason).order_by(sa.func.count().desc()).limit(3)).all()
+            state, why = s.execute(sa.select(Campaign.state, Campaign.reason).where(Campaign.id == campaign_id)).one()
+        for reason, n in reasons:
+            print(f"  {n} x {reason}", flush=True)
+        print(f"run: campaign {state}{f' ({why})' if why else ''}: {counts} in {run_s:.1f} s = "
+              f"{args.gateways / run_s:,.0f} CPEs/s (runner CPU {cpu:.1f} s)", flush=True)
         with db.session() as s:
             again = create_campaign(s, body, settings, SYSTEM).id
         started = time.monotonic()
@@ -206,7 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if counts["done"] == args.gateways else 1
     finally:
         sim.terminate()
-        sim.wait(30)
+        try:
+            sim.wait(60)
+        except subprocess.TimeoutExpired:
+            sim.kill()
         db.dispose()
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -32,7 +32,7 @@ Security = Literal["open", "wpa2-psk", "wpa2-enterprise", "wpa3-enterprise"]
 class RadiusIn(BaseModel):
     """A RADIUS server of an enterprise SSID."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     host: str = Field(description="IPv4 or IPv6 address.")
     port: int = Field(1812, ge=1, le=65535)
@@ -57,9 +57,9 @@ class RadiusIn(BaseModel):
 
 class ProfileIn(BaseModel):
     """An SSID profile as the API and the CLI take it. Client isolation is always on: ``isolation`` may only be
-    true."""
+    true. Validation errors never carry the input (it may hold secrets)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     ssid: str = Field(description="The broadcast SSID: 1-32 octets of UTF-8.")
