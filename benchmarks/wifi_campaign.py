@@ -86,6 +86,12 @@ def start_simulator(gateways: int, folder: Path) -> tuple[subprocess.Popen[str],
     return proc, [(a["host"], a["port"]) for a in sorted(agents, key=lambda a: a["name"])]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def populate(rt_db: Database, settings: Settings, endpoints: list[tuple[str, int]], segments: int) -> None:
     rt = runtime(settings, rt_db)
     sealed = rt.secret_box(CREDENTIALS_PURPOSE).seal({"auth_key": USER["auth_key"], "priv_key": USER["priv_key"]})
@@ -182,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
             campaign_id = create_campaign(s, body, settings, SYSTEM).id
         create_s = time.monotonic() - started
         print(f"create: {args.gateways} CPEs checked and recorded in {create_s:.1f} s", flush=True)
-        cpu = time.process_time()
+        cpu, sim_cpu = time.process_time(), cpu_seconds(sim.pid)
         started = time.monotonic()
         counts = run_campaign(db, settings, campaign_id, **boxes)
         run_s = time.monotonic() - started
-        cpu = time.process_time() - cpu
+        cpu, sim_cpu = time.process_time() - cpu, cpu_seconds(sim.pid) - sim_cpu
         assert counts is not None
         with db.read_session() as s:
             reasons = s.execute(sa.select(CampaignCpe.reason, sa.func.count()).where(
@@ -196,7 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         for reason, n in reasons:
             print(f"  {n} x {reason}", flush=True)
         print(f"run: campaign {state}{f' ({why})' if why else ''}: {counts} in {run_s:.1f} s = "
-              f"{args.gateways / run_s:,.0f} CPEs/s (runner CPU {cpu:.1f} s)", flush=True)
+              f"{args.gateways / run_s:,.0f} CPEs/s (CPU: runner {cpu:.1f} s, simulator {sim_cpu:.1f} s; load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
         with db.session() as s:
             again = create_campaign(s, body, settings, SYSTEM).id
         started = time.monotonic()

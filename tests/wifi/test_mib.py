@@ -23,7 +23,7 @@ def test_a_new_ssid_is_created_in_one_set_ending_with_the_commit() -> None:
     assert request[-1] == (mib.COMMIT, mib.TRUE)
     assert (f"{W}.4.1.11.3", mib.CREATE_AND_GO) in request and (f"{W}.7.1.11.4", mib.CREATE_AND_GO) in request
     assert (f"{W}.6.1.15.3", mib.TRUE) in request and (f"{W}.6.1.16.4", Gauge32(16)) in request
-    assert not any(oid.endswith((".1", ".2")) and not oid == mib.COMMIT for oid, _ in request)  # primary rows
+    assert not any(oid.endswith((".1", ".2")) and oid != mib.COMMIT for oid, _ in request)  # primary rows
     assert mib.writes_secret(request)
     assert mib.set_request(MAPPING, want, want) == []  # already as wanted: nothing to send
 
