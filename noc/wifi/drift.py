@@ -18,10 +18,9 @@ from noc.core.db import Database, utcnow
 from noc.core.errors import InvalidInput
 from noc.core.security import Actor
 from noc.core.settings import Settings
-from noc.polling.targets import cpes as cpe_targets
 from noc.wifi import mib
 from noc.wifi.models import Campaign, CampaignCpe, Drift, SsidProfile
-from noc.wifi.service import CampaignIn, TargetIn, create_campaign, mapping_of, profile_named, wanted
+from noc.wifi.service import CampaignIn, TargetIn, create_campaign, mapping_of, profile_named, targets_of, wanted
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +42,7 @@ async def _check(db: Database, settings: Settings, credentials: SecretBox, secre
     with db.read_session() as s:
         known = last_changes(s)
         profiles = {p.id: p for p in s.scalars(select(SsidProfile))}
-        targets = {t.id: t for t in cpe_targets(s, credentials, timeout=settings.snmp_timeout_s,
-                                                retries=settings.snmp_retries, ids=[k[0] for k in known])}
+        targets = targets_of(s, credentials, settings, [k[0] for k in known])
     cache: dict[str, SecondarySsid | str] = {}
     client = SnmpClient(max_concurrency=settings.wifi_concurrency)
     gate = asyncio.Semaphore(settings.wifi_concurrency)

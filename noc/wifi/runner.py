@@ -32,11 +32,10 @@ from noc.core.crypto import SecretBox
 from noc.core.db import Database, utcnow
 from noc.core.security import Actor
 from noc.core.settings import Settings
-from noc.polling.targets import cpes as cpe_targets
 from noc.wifi import mib
 from noc.wifi.mib import Row, Wanted
 from noc.wifi.models import Campaign, CampaignCpe, SsidProfile
-from noc.wifi.service import campaign_by_id, mapping_of, state_counts, wanted
+from noc.wifi.service import campaign_by_id, mapping_of, state_counts, targets_of, wanted
 
 log = logging.getLogger(__name__)
 FLUSH_S = 0.05
@@ -214,9 +213,7 @@ class Runner:
         self.failures -= campaign.forgiven
         self.threshold = (campaign.failure_threshold, campaign.failure_window)
         self.dry_run = campaign.dry_run
-        targets = {t.id: t for t in cpe_targets(s, self.credentials, timeout=self.settings.snmp_timeout_s,
-                                                retries=self.settings.snmp_retries,
-                                                ids=[row.cpe_id for row in rows])}
+        targets = targets_of(s, self.credentials, self.settings, [row.cpe_id for row in rows])
         cache: dict[str, SecondarySsid | str] = {}
         wants: dict[str, dict[int, Row]] = {}
         work = []

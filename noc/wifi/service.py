@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal, Self, cast
@@ -21,10 +22,13 @@ from noc.core.security import Actor
 from noc.core.settings import Settings
 from noc.inventory.models import Cpe, Credential, Segment, Subscriber
 from noc.inventory.service import has_active_contract, subtree
+from noc.polling.targets import cpes as cpe_targets
 from noc.wifi.mib import Radius, Wanted
 from noc.wifi.models import FINAL_STATES, Campaign, CampaignCpe, SsidProfile
 
 SECRETS_PURPOSE = "wifi-secrets"
+IN_LIST_MAX = 1000
+"""Longer lists of ids or serials are matched in Python, not in SQL."""
 HEX64 = re.compile(r"^[0-9A-Fa-f]{64}$")
 Security = Literal["open", "wpa2-psk", "wpa2-enterprise", "wpa3-enterprise"]
 
@@ -150,6 +154,15 @@ def wanted(profile: SsidProfile, box: SecretBox, mapping: SecondarySsid) -> Want
                   profile.bandwidth_mbps)
 
 
+def targets_of(session: Session, credentials: SecretBox, settings: Settings, ids: Collection[int]) -> dict[int, Any]:
+    """Poll targets (address, port, unsealed credentials, device profile) of the CPEs ``ids``, by CPE id; many ids
+    are filtered here rather than in an IN list (SQLite takes at most 32,766 parameters)."""
+    wanted_ids = set(ids)
+    found = cpe_targets(session, credentials, timeout=settings.snmp_timeout_s, retries=settings.snmp_retries,
+                        ids=wanted_ids if len(wanted_ids) <= IN_LIST_MAX else None)
+    return {t.id: t for t in found if t.id in wanted_ids}
+
+
 # --- eligibility ---------------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -206,10 +219,14 @@ def candidates(session: Session, target: dict[str, Any], security: str, action: 
                     Credential.auth_proto, Credential.priv_proto)
              .outerjoin(Subscriber, Subscriber.id == Cpe.subscriber_id)
              .outerjoin(Credential, Credential.id == Cpe.credential_id))
+    wanted_serials: set[str] | None = None
     if "cpes" in target:
         wanted_serials = set(target["cpes"])
-        query = query.where(Cpe.serial.in_(wanted_serials))
-        found = set(session.scalars(select(Cpe.serial).where(Cpe.serial.in_(wanted_serials))))
+        serials = select(Cpe.serial)
+        if len(wanted_serials) <= IN_LIST_MAX:
+            query = query.where(Cpe.serial.in_(wanted_serials))
+            serials = serials.where(Cpe.serial.in_(wanted_serials))
+        found = {serial for serial in session.scalars(serials) if serial in wanted_serials}
         missing = sorted(wanted_serials - found)
         if missing:
             raise InvalidInput("target.cpes", f"no CPE with serial {', '.join(missing[:5])}"
@@ -223,6 +240,8 @@ def candidates(session: Session, target: dict[str, Any], security: str, action: 
     out = []
     for (cpe_id, serial, segment_id, profile_name, enabled, address, consent, contract, version, auth,
          priv) in session.execute(query.order_by(Cpe.id)):
+        if wanted_serials is not None and serial not in wanted_serials:
+            continue
         level = None if version is None else "SNMPv2c" if version == "v2c" else \
             "authPriv" if priv else "authNoPriv" if auth else "noAuthNoPriv"
         reason = ineligibility(security, action, profile_name, consent, bool(contract) if consent is not None
