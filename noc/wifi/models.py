@@ -65,6 +65,8 @@ class Campaign(Base):
     """Failed or rolled-back CPEs an operator accepted by resuming: the threshold judges the CPEs after them."""
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """A runner holds the campaign until then (renewed as it goes); an expired lease lets another take over."""
+    holder: Mapped[str | None] = mapped_column(String(36))
+    """The runner holding the lease (a runner that finds another one here stops)."""
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -104,6 +105,7 @@ class Runner:
         self.running = True
         self.state = "running"
         self.actor = Actor(name=f"wifi-campaign:{campaign_id}", role="system")
+        self.token = str(uuid.uuid4())
         self.processed = self.failures = 0
         self.threshold = (1.0, 1)
         self.pause_reason = ""
@@ -118,7 +120,8 @@ class Runner:
             claimed = s.scalar(update(Campaign).where(
                 Campaign.id == self.campaign_id, Campaign.state == "running",
                 (Campaign.lease_until.is_(None)) | (Campaign.lease_until < now))
-                .values(lease_until=now + timedelta(seconds=self.settings.wifi_lease_s)).returning(Campaign.id))
+                .values(lease_until=now + timedelta(seconds=self.settings.wifi_lease_s), holder=self.token)
+                .returning(Campaign.id))
         return claimed is not None
 
     def flush(self) -> None:
@@ -138,8 +141,12 @@ class Runner:
                 campaign.state, campaign.reason = "paused", self.pause_reason
                 record(s, self.actor, "wifi.campaign.pause", "wifi_campaign", str(campaign.id),
                        reason=campaign.reason)
-            self.state = campaign.state
-            campaign.lease_until = utcnow() + timedelta(seconds=self.settings.wifi_lease_s)
+            if campaign.holder == self.token:
+                self.state = campaign.state
+                campaign.lease_until = utcnow() + timedelta(seconds=self.settings.wifi_lease_s)
+            else:  # our lease lapsed and another runner took over: stop starting CPEs
+                log.warning("wifi campaign %s: another runner holds it now; stopping", self.campaign_id)
+                self.state = "lost"
             counts = state_counts(s, self.campaign_id) if self.progress else {}
         self.flushed.append(batch)
         if self.progress:
@@ -157,10 +164,13 @@ class Runner:
 
     async def _flusher(self) -> None:
         """Flush in a thread while the SNMP work goes on; wake the CPEs whose state is now stored."""
+        renew = self.settings.wifi_lease_s / 3
+        last = time.monotonic()
         while self.running:
             await asyncio.sleep(FLUSH_S)
-            if self.pending:
+            if self.pending or time.monotonic() - last > renew:
                 await asyncio.to_thread(self.flush)
+                last = time.monotonic()
                 self._wake()
 
     def _wake(self) -> None:
@@ -278,12 +288,14 @@ class Runner:
         with self.db.session() as s:
             campaign = campaign_by_id(s, self.campaign_id)
             counts = state_counts(s, self.campaign_id)
+            if campaign.holder != self.token:
+                return counts
             if campaign.state == "running" and counts["pending"] == counts["in_progress"] == 0:
                 campaign.state = "completed"
                 campaign.finished_at = utcnow()
                 record(s, self.actor, "wifi.campaign.complete", "wifi_campaign", str(campaign.id),
                        details={k: v for k, v in counts.items() if v})
-            campaign.lease_until = None
+            campaign.lease_until = campaign.holder = None
         return counts
 
     # --- one CPE ---------------------------------------------------------------------------------------------

@@ -334,7 +334,6 @@ def change_state(session: Session, campaign: Campaign, action: str, actor: Actor
     campaign.state = new
     campaign.reason = reason
     if new == "running":
-        campaign.lease_until = None
         campaign.forgiven = session.scalar(select(func.count()).where(
             CampaignCpe.campaign_id == campaign.id, CampaignCpe.state.in_(("failed", "rolled_back")))) or 0
     if new == "cancelled":

@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("failure_window", sa.Integer(), nullable=False),
         sa.Column("forgiven", sa.Integer(), nullable=False),
         sa.Column("lease_until", noc.core.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("holder", sa.String(length=36), nullable=True),
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("created_at", noc.core.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("finished_at", noc.core.db.UTCDateTime(timezone=True), nullable=True),
