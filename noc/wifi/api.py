@@ -18,6 +18,7 @@ from noc.wifi.service import (
     CampaignIn,
     ProfileIn,
     campaign_by_id,
+    candidates,
     change_state,
     create_campaign,
     create_profile,
@@ -114,6 +115,36 @@ def post_profile(body: ProfileIn, s: SessionDep, rt: RuntimeDep, who: Engineer,
 @router.get("/profiles/{name}", response_model=ProfileOut, summary="One SSID profile")
 def get_profile(name: str, s: SessionDep, _: Engineer) -> dict[str, Any]:
     return profile_out(profile_named(s, name))
+
+
+class EligibilityFilter(Paging):
+    action: Literal["enable", "disable"] = "enable"
+    segment: str | None = None
+
+
+@router.get("/profiles/{name}/eligibility",
+            summary="Which CPEs (all, or a segment's) could get the profile's SSID: counts and the ineligible ones "
+                    "with the reason")
+def get_eligibility(name: str, s: SessionDep, _: Engineer,
+                    query: Annotated[EligibilityFilter, Query()]) -> dict[str, Any]:
+    profile = profile_named(s, name)
+    target = {"segment": query.segment} if query.segment else {"all": True}
+    found = candidates(s, target, profile.security, query.action)
+    ineligible = [{"serial": c.serial, "reason": c.reason} for c in found if c.reason is not None]
+    return {"eligible": len(found) - len(ineligible), "ineligible": len(ineligible),
+            "items": ineligible[query.offset:query.offset + query.limit], "limit": query.limit,
+            "offset": query.offset}
+
+
+@router.get("/campaigns", summary="Campaigns, newest first, with their counts per CPE state")
+def list_campaigns(s: SessionDep, _: Engineer, query: Annotated[Paging, Query()]) -> dict[str, Any]:
+    total = s.scalar(select(func.count()).select_from(Campaign)) or 0
+    page = s.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(query.limit).offset(query.offset)).all()
+    names = dict(s.execute(select(SsidProfile.id, SsidProfile.name)).all())
+    return {"items": [{"id": c.id, "profile": names.get(c.profile_id, ""), "action": c.action, "target": c.target,
+                       "dry_run": c.dry_run, "state": c.state, "reason": c.reason, "created_at": c.created_at,
+                       "counts": state_counts(s, c.id)} for c in page],
+            "total": total, "limit": query.limit, "offset": query.offset}
 
 
 @router.post("/campaigns", response_model=CampaignOut, status_code=201,

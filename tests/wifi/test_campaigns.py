@@ -75,6 +75,15 @@ def test_dry_run_then_campaign_against_the_simulated_fleet(rt: Runtime, fleet: S
     before = {serial: snmpget(fleet, serial, *PRIMARY_OIDS) for serial in GATEWAYS}
     assert before["GW01"][:5] == [1, 1, b"Device.WiFi.Radio.1", b"Home-1", 1] and None not in before["GW01"]
 
+    client, headers = api
+    eligibility = client.get("/api/v1/wifi/profiles/hotspot/eligibility", headers=headers["noc_engineer"]).json()
+    assert eligibility["eligible"] == 7 and eligibility["ineligible"] == 4
+    assert {"serial": "GW06", "reason": "reachable only over SNMPv2c: secrets are written only over SNMPv3 "
+                                        "authPriv"} in eligibility["items"]
+    removal = client.get("/api/v1/wifi/profiles/hotspot/eligibility", params={"action": "disable", "segment": "sg-1"},
+                         headers=headers["noc_engineer"]).json()
+    assert "GW05" not in [i["serial"] for i in removal["items"]]  # removing needs no consent
+
     dry = start(api, target={"all": True}, dry_run=True)
     skipped = {c["serial"]: c["reason"] for c in dry["cpes"] if c["state"] == "skipped"}
     assert skipped == {
@@ -125,6 +134,9 @@ def test_dry_run_then_campaign_against_the_simulated_fleet(rt: Runtime, fleet: S
     assert "wifi.campaign.complete" in [a for a, _, _ in audit]
     assert PASSPHRASE not in str(audit) and PASSPHRASE not in caplog.text
     assert "subscriber-secret" not in str(audit) and "subscriber-secret" not in caplog.text
+    listed = client.get("/api/v1/wifi/campaigns", headers=headers["noc_engineer"]).json()
+    assert [(c["id"], c["dry_run"], c["state"]) for c in listed["items"]] == [(real["id"], False, "completed"),
+                                                                              (dry["id"], True, "completed")]
     failed = show(api, real["id"], state="failed", limit=1)
     assert failed["total"] == 1 and [c["serial"] for c in failed["cpes"]] == ["GW10"] and failed["state"] == "completed"
 
