@@ -76,3 +76,10 @@ def test_sigkill_mid_campaign_resumes_without_setting_any_gateway_twice(settings
     text = log.read_text()
     assert f"campaign {campaign_id} completed: 40 done" in text
     assert PASSPHRASE not in text and "subscriber-secret" not in text
+
+
+def test_run_of_an_unknown_campaign_is_one_line(settings: Settings, rt: Runtime, tmp_path: Path) -> None:
+    log = tmp_path / "runner.log"
+    unknown = runner(settings, 99, log)
+    assert unknown.wait(60) == 1
+    assert log.read_text().strip().splitlines() == ["error: id: no campaign with id 99"]
