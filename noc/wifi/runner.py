@@ -137,7 +137,7 @@ class Runner:
                 s.execute(update(CampaignCpe), rows)
             record_many(s, self.actor, [Entry(*item.audit) for item in batch.values() if item.audit is not None])
             campaign = campaign_by_id(s, self.campaign_id)
-            if campaign.state == "running" and self.pause_reason:
+            if campaign.holder == self.token and campaign.state == "running" and self.pause_reason:
                 campaign.state, campaign.reason = "paused", self.pause_reason
                 record(s, self.actor, "wifi.campaign.pause", "wifi_campaign", str(campaign.id),
                        reason=campaign.reason)

@@ -4,19 +4,22 @@ refused SETs and silent gateways, rollback, idempotent re-runs, removal, drift, 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from collectors.sim import SimulatedNetwork
 from noc.audit.models import AuditEntry
 from noc.core.capability import Runtime
+from noc.core.db import utcnow
 from noc.inventory.service import CREDENTIALS_PURPOSE
 from noc.wifi.drift import check_drift
-from noc.wifi.runner import run_campaign
+from noc.wifi.models import Campaign
+from noc.wifi.runner import Runner, run_campaign
 from noc.wifi.service import SECRETS_PURPOSE
 from tests.collectors.sim import netsnmp
 from tests.wifi.conftest import FLEET, PASSPHRASE, PRIMARY_OIDS, PROFILE, SECURITY, W, snmpget
@@ -211,3 +214,25 @@ def test_failures_pause_the_campaign_and_the_operator_resumes_or_cancels(rt: Run
     two = client.post("/api/v1/wifi/campaigns", json={"profile": "hotspot", "action": "enable",
                                                       "target": {"all": True, "segment": "sg-1"}}, headers=engineer)
     assert two.status_code == 422 and two.json()["error"]["field"] == "target"
+
+
+def test_a_runner_whose_lease_another_took_stops(rt: Runtime, fleet: SimulatedNetwork, api: Api,
+                                                  profile: None) -> None:
+    campaign = start(api, target={"cpes": ["GW01", "GW02"]})
+    first = Runner(rt.db, rt.settings, campaign["id"], credentials=rt.secret_box(CREDENTIALS_PURPOSE),
+                   secrets=rt.secret_box(SECRETS_PURPOSE))
+    assert first.claim()
+    second = Runner(rt.db, rt.settings, campaign["id"], credentials=rt.secret_box(CREDENTIALS_PURPOSE),
+                    secrets=rt.secret_box(SECRETS_PURPOSE))
+    assert not second.claim()  # the first one's lease is alive
+    with rt.db.session() as s:  # ... until it lapses
+        s.execute(update(Campaign).where(Campaign.id == campaign["id"]).values(lease_until=utcnow()))
+    assert second.claim()
+    first.flush()
+    assert first.state == "lost"
+    assert first.close()["pending"] == 2  # releases nothing of the second one's
+    with rt.db.read_session() as s:
+        held = s.get(Campaign, campaign["id"])
+        assert held is not None and held.holder == second.token and held.lease_until is not None
+    assert asyncio.run(second.run())["done"] == 2
+    assert wifi_sets(fleet, "GW01") == 1
