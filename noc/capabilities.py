@@ -30,6 +30,7 @@ ENABLED: tuple[str, ...] = (
     "noc.polling",
     "noc.capacity",
     "noc.complaints",
+    "noc.wifi",
     "noc.web",
     "noc.live",
     "noc.privacy",

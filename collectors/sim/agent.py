@@ -5,12 +5,15 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from collectors.sim.clock import Clock, Moment, RealClock, Timeline
 from collectors.sim.mib import Mib
 from collectors.sim.smi import Oid, Value, VarBind
 from collectors.snmp.ber import ErrorStatus
+
+if TYPE_CHECKING:
+    from collectors.sim.usm_agent import AgentUsm
 
 UDP_MAX_PAYLOAD = 65507
 
@@ -22,6 +25,10 @@ class SetFailure(Exception):
         super().__init__(f"{status.name} at varbind {index}")
         self.status = status
         self.index = index
+
+
+class GoSilent(Exception):
+    """Raised by a writer for a SET the agent never answers: the agent goes offline without applying it."""
 
 
 SetItem = tuple[int, Oid, Value]
@@ -68,6 +75,8 @@ class Agent:
     stats: AgentStats = field(default_factory=AgentStats)
     host: str = "127.0.0.1"
     port: int = 0
+    usm: AgentUsm | None = None
+    """SNMPv3 USM of the agent (its engine ID and users); None = SNMPv3 requests are ignored."""
     _manual_boots: list[float] = field(default_factory=list)
 
     def moment(self) -> Moment:
@@ -133,5 +142,9 @@ class Agent:
 
     def describe(self) -> dict[str, Any]:
         """Where and how to reach this agent, plus what builders recorded about it (for inventories)."""
-        return {"name": self.name, "kind": self.kind, "host": self.host, "port": self.port,
-                "community": self.community.decode(errors="replace"), "online": self.online, **self.info}
+        out = {"name": self.name, "kind": self.kind, "host": self.host, "port": self.port,
+               "community": self.community.decode(errors="replace"), "online": self.online, **self.info}
+        if self.usm is not None:  # user names and levels, never keys
+            out["engine_id"] = self.usm.engine_id.hex()
+            out["v3_users"] = [{"user": c.user, "level": c.level} for c, _ in self.usm.users.values()]
+        return out

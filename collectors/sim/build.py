@@ -21,6 +21,7 @@ from collectors.sim.docsis import build_modem
 from collectors.sim.ifmib import Interface, add_interfaces, add_system, mac_bytes
 from collectors.sim.snmprec import build_recording
 from collectors.sim.traffic import OctetCounter, Shape, climb, daily, flat
+from collectors.sim.usm_agent import AgentUsm, engine_id_for
 from collectors.sim.wifi import Wifi
 
 DESCRIPTIONS = {
@@ -100,11 +101,15 @@ def build_ont(agent: Agent, cfg: OntConfig, timeline: Timeline, seed: int) -> De
 
 
 def _base(cfg: AgentBase, kind: str, clock: Clock, timeline: Timeline, host: str) -> Agent:
+    agent_usm = None
+    if cfg.v3_users:
+        engine_id = bytes.fromhex(cfg.engine_id) if cfg.engine_id else engine_id_for(cfg.name)
+        agent_usm = AgentUsm.of(engine_id, [user.credentials() for user in cfg.v3_users])
     return Agent(
         name=cfg.name, community=cfg.community.encode(), kind=kind, clock=clock, timeline=timeline,
         online=cfg.online, initial_uptime=cfg.initial_uptime, restart_every=cfg.restart_every,
         restart_downtime=cfg.restart_downtime, max_response_size=cfg.max_response_size,
-        bulk_too_big=cfg.bulk_too_big, host=cfg.host or host, port=cfg.port or 0,
+        bulk_too_big=cfg.bulk_too_big, host=cfg.host or host, port=cfg.port or 0, usm=agent_usm,
     )
 
 

@@ -10,6 +10,9 @@ from typing import Annotated, Any, Literal, get_args
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from collectors.snmp.auth import V3
+from collectors.snmp.usm import check_credentials
+
 Fault = Literal["low_snr", "low_rx_power", "high_rx_power", "high_tx_power", "uncorrectables", "t3_timeouts",
                 "offline"]
 FAULTS: tuple[str, ...] = get_args(Fault)
@@ -76,6 +79,28 @@ class InterfaceConfig(Strict):
         return value
 
 
+class V3UserConfig(Strict):
+    """An SNMPv3 USM user of an agent (protocol names as ``collectors.snmp.auth`` accepts them; no protocol and
+    no key = that level is not used: authNoPriv without ``priv_proto``, noAuthNoPriv without ``auth_proto``)."""
+
+    user: str = Field(min_length=1, max_length=32)
+    auth_proto: str | None = None
+    auth_key: str | None = Field(None, min_length=8)
+    priv_proto: str | None = None
+    priv_key: str | None = Field(None, min_length=8)
+
+    def credentials(self) -> V3:
+        """The user as client credentials (what a manager must present)."""
+        creds = V3(self.user, self.auth_proto, self.auth_key, self.priv_proto, self.priv_key)  # type: ignore[arg-type]
+        check_credentials(creds)
+        return creds
+
+    @model_validator(mode="after")
+    def _usable(self) -> V3UserConfig:
+        self.credentials()  # ValueError for unknown protocols or keys without their protocol
+        return self
+
+
 class AgentBase(Strict):
     """What every agent has."""
 
@@ -93,6 +118,9 @@ class AgentBase(Strict):
     restart_downtime: float = Field(0.0, ge=0, description="real seconds of silence after each restart")
     max_response_size: int = Field(65507, ge=484, le=65507)
     bulk_too_big: bool = Field(False, description="answer tooBig instead of truncating oversized GETBULK responses")
+    v3_users: list[V3UserConfig] = Field([], description="SNMPv3 USM users; none = the agent ignores SNMPv3")
+    engine_id: str | None = Field(None, pattern=r"^[0-9a-fA-F]{10,64}$",
+                                  description="snmpEngineID in hex; default derived from the name")
 
 
 class DeviceConfig(AgentBase):
@@ -117,6 +145,10 @@ class WifiConfig(Strict):
     security_mode: int = Field(5, ge=1, le=9, description="wpa2Personal(5)")
     radios: int = Field(2, ge=1, le=3, description="one primary SSID row per radio: ids 1..radios")
     associated_devices: list[int] = [3, 5]
+    faults: list[Literal["refuse_sets", "silent_on_set", "drop_isolation"]] = Field(
+        [], description="refuse_sets: SETs creating a secondary SSID fail (resourceUnavailable); silent_on_set: the "
+                        "gateway stops answering at its first Wi-Fi SET, which it does not apply; drop_isolation: "
+                        "client isolation of secondary SSIDs reads back off")
 
 
 class ModemConfig(AgentBase):
@@ -206,6 +238,7 @@ class FleetConfig(Strict):
     faults: dict[Fault, int] = {"low_snr": 2, "high_tx_power": 2, "uncorrectables": 1, "offline": 2}
     ds_channels: int = Field(8, ge=1, le=32)
     us_channels: int = Field(4, ge=1, le=8)
+    v3_users: list[V3UserConfig] = Field([], description="SNMPv3 users of every gateway of the fleet")
 
     def expand(self, seed: int) -> list[ModemConfig | OntConfig]:
         """The fleet as individual agent configs."""
@@ -231,8 +264,9 @@ class FleetConfig(Strict):
             if model.kind == "ont":
                 agents.append(OntConfig(kind="ont", **common))
             else:
+                users = self.v3_users if model.kind == "gateway" else []
                 agents.append(ModemConfig(kind=model.kind, ofdm=model.ofdm, ds_channels=self.ds_channels,
-                                          us_channels=self.us_channels, **common))
+                                          us_channels=self.us_channels, v3_users=users, **common))
         return agents
 
 

@@ -1,11 +1,20 @@
 """The demo network: the devices and CPEs of noc's demo inventory (``noc/inventory/demo_data.py``), with the same
-names, ports, interface indexes, community, MACs and packages, so ``noc demo`` can poll it as it is."""
+names, ports, interface indexes, community, SNMPv3 user of the gateways, MACs and packages, so ``noc demo`` can
+poll it as it is."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from collectors.sim.config import DeviceConfig, FleetConfig, InterfaceConfig, ModemConfig, NetworkConfig, ShapeConfig
+from collectors.sim.config import (
+    DeviceConfig,
+    FleetConfig,
+    InterfaceConfig,
+    ModemConfig,
+    NetworkConfig,
+    ShapeConfig,
+    V3UserConfig,
+)
 
 DEVICE_PORT_BASE = 20161
 CPE_PORT_BASE = 30161
@@ -13,6 +22,9 @@ COMMUNITY = "noc-demo"
 PACKAGES = [(100, 10), (250, 25), (500, 50)]
 """Download/upload Mbit/s of cable subscriber ``i`` by ``i % 3``; ONTs have 1000/300."""
 CLIMBING_SEGMENT = "sg-maribor-1"
+V3_USER = V3UserConfig(user="noc-wifi", auth_proto="SHA256", auth_key="demo-auth-key-1", priv_proto="AES",
+                       priv_key="demo-priv-key-1")
+"""The SNMPv3 authPriv user of every demo gateway (Wi-Fi secrets are written only over authPriv)."""
 
 
 def _daily(peak: float, shift: float = 0.0) -> ShapeConfig:
@@ -68,7 +80,7 @@ def demo_config(cpes: int = 200, *, cpe_base_port: int | None = CPE_PORT_BASE,
                 host: str = "127.0.0.1") -> NetworkConfig:
     """The demo network; at ``speed`` 60 a simulated day takes 24 minutes and the climbing segment passes 70 %
     about two minutes after the start."""
-    fleet = FleetConfig(count=cpes, community=community, base_port=cpe_base_port)
+    fleet = FleetConfig(count=cpes, community=community, base_port=cpe_base_port, v3_users=[V3_USER])
     cpe_agents = fleet.expand(seed)
     for i, agent in enumerate(cpe_agents):
         if agent.kind != "ont":

@@ -10,14 +10,13 @@ ASN.1 type → wrongType, size → wrongLength, range or enumeration → wrongVa
 
 from __future__ import annotations
 
-import copy
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import cast
 
-from collectors.sim.agent import Agent, SetFailure, SetItem
+from collectors.sim.agent import Agent, GoSilent, SetFailure, SetItem
 from collectors.sim.clock import Moment
 from collectors.sim.config import WifiConfig
 from collectors.sim.smi import Oid, Value
@@ -218,9 +217,13 @@ class Wifi:
         self.associated = {r: cfg.associated_devices[r - 1] if r <= len(cfg.associated_devices) else 0
                            for r in range(1, cfg.radios + 1)}
         self.tables = tables()
+        self._registered: dict[str, set[int]] = {}
         self.applied: dict[str, dict[int, dict[int, Value]]] = {}
         self.changed_at: dict[int, float] = {}
         self.commits = 0
+        self.sets = 0
+        """SET requests applied to the Wi-Fi subtree (for tests: how often a gateway was written)."""
+        self.faults = frozenset(cfg.faults)
         for r in range(1, cfg.radios + 1):
             band = ("2.4GHz", "5GHz", "6GHz")[r - 1]
             self.tables["ssid"].rows[r] = {
@@ -237,17 +240,22 @@ class Wifi:
     # -- reading ------------------------------------------------------------------------------------------------
 
     def _snapshot(self) -> None:
-        self.applied = {name: copy.deepcopy(table.rows) for name, table in self.tables.items()}
+        self.applied = {name: {i: dict(row) for i, row in table.rows.items()} for name, table in self.tables.items()}
 
     def sync(self) -> None:
-        """(Re)register the OIDs of every row; needed after rows are created or destroyed."""
+        """(Re)register the OIDs of the rows created or destroyed since the last call."""
         mib = self.agent.mib
         mib.put(COMMIT_SETTINGS, FALSE)
         for table in self.tables.values():
-            mib.remove_subtree(table.entry)
-            for index in table.rows:
+            registered = self._registered.setdefault(table.name, set())
+            for index in registered - table.rows.keys():
+                for column in table.columns.values():
+                    mib.remove((*table.entry, column.sub, index))
+            for index in table.rows.keys() - registered:
                 for column in table.columns.values():
                     mib.put_dynamic((*table.entry, column.sub, index), self._reader(table, column, index))
+            registered.clear()
+            registered.update(table.rows)
 
     def _reader(self, table: Table, column: Column, index: int) -> Callable[[Moment], Value]:
         if column.read is not None:
@@ -275,6 +283,8 @@ class Wifi:
 
     def plan(self, items: Sequence[SetItem], moment: Moment) -> Callable[[], None]:
         """Validate a SET on the Wi-Fi subtree; the returned change applies it (and commits if asked)."""
+        if "silent_on_set" in self.faults:
+            raise GoSilent
         commit = False
         staged: dict[str, dict[int, dict[int, Value] | None]] = {name: {} for name in self.tables}
 
@@ -303,6 +313,8 @@ class Wifi:
             if (error := column.syntax.check(value)) is not None:
                 raise SetFailure(error, position)
             located.append((position, table, column, index, value))
+            if "refuse_sets" in self.faults and index > self.radios:
+                raise SetFailure(ErrorStatus.RESOURCE_UNAVAILABLE, position)
 
         for position, table, column, index, value in located:  # row creation and deletion first
             if column.sub != table.row_status:
@@ -335,6 +347,11 @@ class Wifi:
         return lambda: self._apply(staged, commit, moment)
 
     def _apply(self, staged: dict[str, dict[int, dict[int, Value] | None]], commit: bool, moment: Moment) -> None:
+        self.sets += 1
+        if "drop_isolation" in self.faults:
+            for index, row in staged["ap"].items():
+                if row is not None and index > self.radios:
+                    row[15] = FALSE
         reshaped = False
         for name, rows in staged.items():
             table = self.tables[name]

@@ -345,7 +345,7 @@ class SnmpClient:
         if secret and (type(creds) is not V3 or creds.level != "authPriv"):
             level = creds.level if type(creds) is V3 else "SNMPv2c"
             raise SnmpAuthError(target.address, f"secrets are written only over SNMPv3 authPriv, not {level}")
-        vbl = encode_varbinds([(normalize_oid(oid), value) for oid, value in values])
+        vbl = encode_varbinds(values)  # OIDs checked and encoded through the OID cache (a leading dot is fine)
         pdu = await self._call(target, lambda rid, attempt: encode_pdu(SET, rid, vbl))
         if pdu.error_status:
             self._raise_status(target, pdu)

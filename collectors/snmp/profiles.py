@@ -338,6 +338,41 @@ class PollLimits:
             raise ValueError("poll_deadline_s must be above 0")
 
 
+SecurityName = Literal["open", "wpa2-psk", "wpa2-enterprise", "wpa3-enterprise"]
+
+
+class SecondarySsidRow(StrictModel):
+    """One row the secondary SSID occupies: the same clabWIFISSIDId and clabWIFIAccessPointId on one radio."""
+
+    id: int = Field(ge=1, le=2**31 - 1)
+    radio: int = Field(ge=1, le=16)
+
+
+class SecondarySsid(StrictModel):
+    """How a gateway model carries a secondary (community) SSID: which rows are the subscriber's own (read, never
+    written), which rows the secondary SSID takes, how the VLAN maps onto the device, and the device's security
+    modes. Objects are CLAB-WIFI-MIB's (``mib``), whose OIDs the writer knows."""
+
+    mib: Literal["clab-wifi"] = "clab-wifi"
+    primary: tuple[int, ...] = Field(min_length=1)
+    rows: tuple[SecondarySsidRow, ...] = Field(min_length=1)
+    lower_layers: str = Field("Device.WiFi.Radio.{radio}", min_length=1, max_length=256,
+                              description="clabWIFISSIDLowerLayers; {radio} and {vlan} are filled in")
+    security_modes: dict[SecurityName, int] = Field(min_length=1,
+                                                    description="clabWIFIAccessPointSecurityModeEnabled values")
+
+    @model_validator(mode="after")
+    def _check(self) -> SecondarySsid:
+        ids = [row.id for row in self.rows]
+        if len(set(ids)) != len(ids) or set(ids) & set(self.primary):
+            raise ValueError("rows: ids must be distinct and none of the primary ids")
+        try:
+            self.lower_layers.format(radio=1, vlan=1)
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("lower_layers: only {radio} and {vlan} may be filled in") from None
+        return self
+
+
 class Profile(StrictModel):
     """A validated device profile (see ``docs/profiles.md``)."""
 
@@ -349,6 +384,8 @@ class Profile(StrictModel):
     bulk_varbinds: int = Field(DEFAULT_BULK_VARBINDS, ge=1, le=4096)
     scalars: tuple[Scalar, ...] = ()
     tables: tuple[Table, ...] = ()
+    secondary_ssid: SecondarySsid | None = None
+    """Where a secondary SSID goes on this model; None: the model carries none."""
     _ix: _Index = PrivateAttr(default_factory=_Index)
 
     @model_validator(mode="after")

@@ -29,14 +29,17 @@ from collectors.snmp.ber import (
     GET,
     BerError,
     Pdu,
+    decode_oid,
     decode_pdu,
     encode_integer,
     encode_length,
     encode_pdu,
-    read_header,
     read_int,
     read_octets,
     tlv,
+)
+from collectors.snmp.ber import (
+    read_header as _read_header,
 )
 
 try:  # DES and CFB live among the "decrepit" primitives in recent cryptography releases
@@ -254,20 +257,28 @@ def _message(msg_id: int, flags: int, usm: bytes, msg_data: bytes) -> tuple[byte
 def encode_request(creds: V3, engine: Engine, msg_id: int, pdu: bytes) -> bytes:
     """A reportable request carrying ``pdu`` at the credentials' security level: authenticated when the engine
     has an authentication key, and encrypted too when it has a privacy key."""
-    boots, engine_time = engine.boots, engine.now()
+    return encode_message(creds, engine, msg_id, pdu, engine.boots, engine.now(), reportable=True)
+
+
+def encode_message(creds: V3, engine: Engine, msg_id: int, pdu: bytes, boots: int, engine_time: int, *,
+                   reportable: bool = False, user: bytes | None = None, auth: bool = True,
+                   priv: bool = True) -> bytes:
+    """A message carrying ``pdu`` for ``engine`` with the given boots and time (an agent answers with its own),
+    authenticated when the engine has an authentication key and ``auth``, encrypted when it also has a privacy
+    key and ``priv``. ``user`` replaces the credentials' user name (an agent's reports echo the request's)."""
     scoped = tlv(0x30, tlv(0x04, engine.engine_id) + b"\x04\x00" + pdu)
-    flags = _FLAG_REPORTABLE
+    flags = _FLAG_REPORTABLE if reportable else 0
     salt = b""
-    if engine.priv_key is not None:
+    auth_key = engine.auth_key if auth else None
+    if engine.priv_key is not None and auth_key is not None and priv:
         encrypted, salt = _encrypt(creds, engine, boots, engine_time, scoped)
         scoped = tlv(0x04, encrypted)
         flags |= _FLAG_PRIV
-    auth_key = engine.auth_key
     hash_fn, mac_len = _HASH[creds.auth_proto] if auth_key is not None and creds.auth_proto else (None, 0)
     if hash_fn is not None:
         flags |= _FLAG_AUTH
-    user = creds.user.encode()
-    usm_head = tlv(0x04, engine.engine_id) + encode_integer(boots) + encode_integer(engine_time) + tlv(0x04, user)
+    name = creds.user.encode() if user is None else user
+    usm_head = tlv(0x04, engine.engine_id) + encode_integer(boots) + encode_integer(engine_time) + tlv(0x04, name)
     usm_head += bytes((0x04, mac_len))
     usm_body = usm_head + b"\0" * mac_len + tlv(0x04, salt)
     usm = bytes((0x30,)) + encode_length(len(usm_body)) + usm_body
@@ -279,37 +290,75 @@ def encode_request(creds: V3, engine: Engine, msg_id: int, pdu: bytes) -> bytes:
     return msg[:offset] + mac + msg[offset + mac_len :]
 
 
-def decode(data: bytes, creds: V3, engine: Engine | None) -> Message:
-    """Parse an SNMPv3 message; authenticate and decrypt it with ``engine``'s keys when it is for that
-    engine ID. A message that claims authentication for that engine but fails it raises BerError, and so does
-    an encrypted one that cannot be authenticated first."""
+@dataclass(frozen=True, slots=True)
+class Header:
+    """What an SNMPv3 message says about itself before authentication: enough for an agent to find the user."""
+
+    msg_id: int
+    flags: int
+    engine_id: bytes
+    boots: int
+    time: int
+    user: bytes
+    mac: tuple[int, int]
+    """Where the MAC's octets are in the message (start, end)."""
+    salt: bytes
+    body: int
+    """Where the scoped PDU (or its encrypted form) starts."""
+
+    @property
+    def level(self) -> str:
+        """The security level the message's flags claim."""
+        if not self.flags & _FLAG_AUTH:
+            return "noAuthNoPriv"
+        return "authPriv" if self.flags & _FLAG_PRIV else "authNoPriv"
+
+    @property
+    def reportable(self) -> bool:
+        return bool(self.flags & _FLAG_REPORTABLE)
+
+
+def read_header(data: bytes) -> Header:
+    """Parse an SNMPv3 message's header and USM security parameters; BerError when it is not one."""
     try:
-        pos, _ = read_header(data, 0, 0x30)
+        pos, _ = _read_header(data, 0, 0x30)
         version, pos = read_int(data, pos)
         if version != 3:
             raise BerError("not SNMPv3")
-        pos, _ = read_header(data, pos, 0x30)
+        pos, _ = _read_header(data, pos, 0x30)
         msg_id, pos = read_int(data, pos)
         _, pos = read_int(data, pos)
         flags_raw, pos = read_octets(data, pos)
         model, pos = read_int(data, pos)
         if model != 3 or len(flags_raw) != 1:
             raise BerError("not a USM message")
-        flags = flags_raw[0]
-        sp_start, sp_end = read_header(data, pos, 0x04)
-        p, _ = read_header(data, sp_start, 0x30)
+        sp_start, sp_end = _read_header(data, pos, 0x04)
+        p, _ = _read_header(data, sp_start, 0x30)
         engine_id, p = read_octets(data, p)
         boots, p = read_int(data, p)
         engine_time, p = read_int(data, p)
-        _, p = read_octets(data, p)
-        mac_start, mac_end = read_header(data, p, 0x04)
+        user, p = read_octets(data, p)
+        mac_start, mac_end = _read_header(data, p, 0x04)
         salt, _ = read_octets(data, mac_end)
-        pos = sp_end
-        keyed = engine is not None and engine.engine_id == engine_id and engine.auth_key is not None
+    except (IndexError, ValueError) as exc:
+        raise BerError(str(exc)) from None
+    return Header(msg_id, flags_raw[0], engine_id, boots, engine_time, user, (mac_start, mac_end), salt, sp_end)
+
+
+def decode(data: bytes, creds: V3, engine: Engine | None, header: Header | None = None,
+           oid: Callable[[bytes], Any] = decode_oid) -> Message:
+    """Parse an SNMPv3 message; authenticate and decrypt it with ``engine``'s keys when it is for that
+    engine ID. A message that claims authentication for that engine but fails it raises BerError, and so does
+    an encrypted one that cannot be authenticated first. ``header``: the message's, when already read; ``oid``:
+    how OIDs come out (``ber.decode_pdu``'s)."""
+    h = read_header(data) if header is None else header
+    try:
+        keyed = engine is not None and engine.engine_id == h.engine_id and engine.auth_key is not None
         authenticated = False
-        if flags & _FLAG_AUTH and keyed:
+        if h.flags & _FLAG_AUTH and keyed:
             assert engine is not None and engine.auth_key is not None and creds.auth_proto is not None
             hash_fn, mac_len = _HASH[creds.auth_proto]
+            mac_start, mac_end = h.mac
             if mac_end - mac_start != mac_len:
                 raise BerError("bad MAC length")
             zeroed = data[:mac_start] + b"\0" * mac_len + data[mac_end:]
@@ -317,18 +366,19 @@ def decode(data: bytes, creds: V3, engine: Engine | None) -> Message:
             if not hmac.compare_digest(mac, data[mac_start:mac_end]):
                 raise BerError("authentication failed")
             authenticated = True
-        if flags & _FLAG_PRIV:
+        pos = h.body
+        if h.flags & _FLAG_PRIV:
             if not authenticated or engine is None or engine.priv_key is None:
                 raise BerError("cannot decrypt")
             encrypted, _ = read_octets(data, pos)
-            scoped = _decrypt(creds, engine, boots, engine_time, salt, encrypted)
+            scoped = _decrypt(creds, engine, h.boots, h.time, h.salt, encrypted)
             pos = 0
         else:
             scoped = data
-        pos, _ = read_header(scoped, pos, 0x30)
+        pos, _ = _read_header(scoped, pos, 0x30)
         _, pos = read_octets(scoped, pos)
         _, pos = read_octets(scoped, pos)
-        pdu = decode_pdu(scoped, pos)
+        pdu = decode_pdu(scoped, pos, oid)
     except (IndexError, ValueError) as exc:
         raise BerError(str(exc)) from None
-    return Message(msg_id, engine_id, boots, engine_time, authenticated, bool(flags & _FLAG_PRIV), pdu)
+    return Message(h.msg_id, h.engine_id, h.boots, h.time, authenticated, bool(h.flags & _FLAG_PRIV), pdu)

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
@@ -82,29 +82,51 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry in the caller's transaction, so it commits or rolls back with the change."""
-    seq, prev = session.execute(
+    return record_many(session, actor, [Entry(action, object_type, object_id, reason, details)])[0]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entry for :func:`record_many`."""
+
+    action: str
+    object_type: str
+    object_id: str
+    reason: str = ""
+    details: dict[str, Any] | None = None
+
+
+def record_many(session: Session, actor: Actor, entries: Sequence[Entry]) -> list[AuditEntry]:
+    """Append ``entries`` in order in the caller's transaction, moving the chain's head once for all of them."""
+    if not entries:
+        return []
+    last, prev = session.execute(
         update(AuditHead)
         .where(AuditHead.id == HEAD_ID)
-        .values(seq=AuditHead.seq + 1)
+        .values(seq=AuditHead.seq + len(entries))
         .returning(AuditHead.seq, AuditHead.digest)
     ).one()
-    entry = AuditEntry(
-        seq=seq,
-        at=utcnow(),
-        actor=actor.name,
-        role=actor.role,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        reason=reason,
-        details=json.dumps(details or {}, sort_keys=True, separators=(",", ":"), default=str),
-        prev_digest=prev,
-        keyed=True,
-    )
-    entry.digest = entry_digest(entry, chain_key(session))
-    session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(digest=entry.digest))
-    return entry
+    at, key = utcnow(), chain_key(session)
+    added = []
+    for seq, item in enumerate(entries, last - len(entries) + 1):
+        entry = AuditEntry(
+            seq=seq,
+            at=at,
+            actor=actor.name,
+            role=actor.role,
+            action=item.action,
+            object_type=item.object_type,
+            object_id=item.object_id,
+            reason=item.reason,
+            details=json.dumps(item.details or {}, sort_keys=True, separators=(",", ":"), default=str),
+            prev_digest=prev,
+            keyed=True,
+        )
+        entry.digest = prev = entry_digest(entry, key)
+        added.append(entry)
+    session.add_all(added)
+    session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(digest=prev))
+    return added
 
 
 @dataclass(frozen=True)

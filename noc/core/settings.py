@@ -107,6 +107,18 @@ class Settings(BaseSettings):
     live_tcp_port: int = Field(7547, ge=1, le=65535, description="CPE management TCP port a live reading probes "
                                "when ICMP echo gets no answer.")
     console_session_h: float = Field(8.0, gt=0, le=24, description="Hours a console sign-in lasts.")
+    wifi_concurrency: int = Field(64, ge=1, le=4096, description="CPEs a Wi-Fi campaign works on at once.")
+    wifi_segment_rate: float = Field(20.0, gt=0, description="CPEs per second a Wi-Fi campaign starts on one "
+                                     "access segment.")
+    wifi_failure_threshold: float = Field(0.05, gt=0, le=1, description="Share of failed or rolled-back CPEs "
+                                          "among a campaign's first NOC_WIFI_FAILURE_WINDOW that pauses it.")
+    wifi_failure_window: int = Field(200, ge=1, description="How many CPEs a campaign's failure rate is judged on.")
+    wifi_lease_s: float = Field(30.0, gt=0, description="Seconds a runner holds a Wi-Fi campaign without news; "
+                                "then another worker may take it over.")
+    wifi_interval_s: int = Field(10, ge=1, description="Seconds between the worker's looks for Wi-Fi campaigns "
+                                 "to run.")
+    wifi_drift_interval_s: int = Field(86400, ge=60, description="Seconds between drift checks of provisioned "
+                                       "secondary SSIDs.")
 
     def shard(self) -> tuple[int, int]:
         """``poll_shard`` as (index, count)."""

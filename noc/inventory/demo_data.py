@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from collectors.sim.demo import V3_USER
+
 FIRST_NAMES = ["Janez", "Marija", "Franc", "Ana", "Ivan", "Maja", "Anton", "Irena", "Marko", "Mojca",
                "Luka", "Nina", "Jože", "Petra", "Matej", "Tanja", "Andrej", "Katja", "Rok", "Eva"]
 LAST_NAMES = ["Novak", "Horvat", "Krajnc", "Kovačič", "Zupančič", "Potočnik", "Kovač", "Mlakar", "Kos",
@@ -38,13 +40,21 @@ def tax_number(rng: random.Random) -> str:
             return "".join(map(str, digits)) + str(0 if check == 10 else check)
 
 
+def _cpe_credential(i: int, profile: str) -> str:
+    """Gateways are managed over SNMPv3 authPriv, except every tenth (left on v2c: Wi-Fi campaigns skip it)."""
+    return "demo-v3" if profile == "docsis-gw" and i % 20 != 1 else "demo-v2c"
+
+
 def demo_document(subscribers: int = 200, seed: int = 7, device_port_base: int = DEVICE_PORT_BASE,
                   cpe_port_base: int = CPE_PORT_BASE) -> dict[str, list[dict[str, Any]]]:
     """The whole demo inventory as an import document (same shape as a YAML import file); devices and CPEs
     answer on 127.0.0.1 at consecutive ports from the two bases (the simulated network's layout)."""
     rng = random.Random(seed)
     doc: dict[str, list[dict[str, Any]]] = {
-        "credentials": [{"name": "demo-v2c", "version": "v2c", "community": "noc-demo"}],
+        "credentials": [{"name": "demo-v2c", "version": "v2c", "community": "noc-demo"},
+                        {"name": "demo-v3", "version": "v3", "v3_user": V3_USER.user,
+                         "auth_proto": V3_USER.auth_proto, "auth_key": V3_USER.auth_key,
+                         "priv_proto": V3_USER.priv_proto, "priv_key": V3_USER.priv_key}],
         "packages": PACKAGES,
         "devices": [
             {"name": name, "kind": kind, "address": "127.0.0.1", "port": device_port_base + i,
@@ -96,6 +106,6 @@ def demo_document(subscribers: int = 200, seed: int = 7, device_port_base: int =
         doc["cpes"].append({
             "serial": f"DEMO{i + 1:06d}", "mac": f"02:00:00:00:{(i + 1) >> 8:02x}:{(i + 1) & 0xFF:02x}",
             "model": segment[6], "profile": segment[7], "address": "127.0.0.1", "port": cpe_port_base + i,
-            "credential": "demo-v2c", "subscriber": number, "segment": segment[0],
+            "credential": _cpe_credential(i, segment[7]), "subscriber": number, "segment": segment[0],
         })
     return doc

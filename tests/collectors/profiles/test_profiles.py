@@ -483,3 +483,16 @@ def test_secret_columns_are_never_read_or_decoded(caplog: pytest.LogCaptureFixtu
     dump = repr(samples) + caplog.text
     for secret in (PASSPHRASE, RADIUS_SECRET):
         assert secret.decode() not in dump and secret.hex() not in dump
+
+
+def test_secondary_ssid_mapping_is_data(tmp_path: Path) -> None:
+    gateway = load_profile("docsis-gw")
+    assert gateway.secondary_ssid is not None and gateway.secondary_ssid.primary == (1, 2)
+    assert [(row.id, row.radio) for row in gateway.secondary_ssid.rows] == [(3, 1), (4, 2)]
+    assert gateway.secondary_ssid.security_modes["wpa2-psk"] == 5
+    assert load_profile("docsis-cm").secondary_ssid is None
+    overlap = GOOD_TABLE + "secondary_ssid: {primary: [1], rows: [{id: 1, radio: 1}], security_modes: {open: 1}}\n"
+    assert "secondary_ssid: rows: ids must be distinct" in _error(tmp_path, overlap)
+    template = GOOD_TABLE + ("secondary_ssid: {primary: [1], rows: [{id: 2, radio: 1}], security_modes: {open: 1}, "
+                             "lower_layers: 'Radio.{band}'}\n")
+    assert "lower_layers: only {radio} and {vlan}" in _error(tmp_path, template)

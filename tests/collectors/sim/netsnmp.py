@@ -75,11 +75,21 @@ def parse(output: str) -> list[Var]:
     return out
 
 
-def run(tool: str, endpoint: Endpoint, *args: str, timeout: float = 1.0, retries: int = 1) -> list[Var]:
-    """Run ``tool`` against ``endpoint``; raise ``SnmpError`` on timeouts and error responses."""
+def v3(user: str, auth: str = "SHA", auth_key: str = "authpass123", priv: str | None = "AES",
+       priv_key: str = "privpass123") -> list[str]:
+    """net-snmp's SNMPv3 options for a user (authPriv unless ``priv`` is None: authNoPriv)."""
+    if priv is None:
+        return ["-v3", "-l", "authNoPriv", "-u", user, "-a", auth, "-A", auth_key]
+    return ["-v3", "-l", "authPriv", "-u", user, "-a", auth, "-A", auth_key, "-x", priv, "-X", priv_key]
+
+
+def run(tool: str, endpoint: Endpoint, *args: str, timeout: float = 1.0, retries: int = 1,
+        security: list[str] | None = None) -> list[Var]:
+    """Run ``tool`` against ``endpoint``; raise ``SnmpError`` on timeouts and error responses. ``security``
+    replaces v2c with the endpoint's community (e.g. :func:`v3`)."""
     host, port, community = endpoint
-    command = [tool, "-m", "", "-v2c", "-c", community, "-On", "-Ox", "-t", str(timeout), "-r", str(retries),
-               f"{host}:{port}", *args]
+    command = [tool, "-m", "", *(security or ["-v2c", "-c", community]), "-On", "-Ox", "-t", str(timeout),
+               "-r", str(retries), f"{host}:{port}", *args]
     done = subprocess.run(command, capture_output=True, text=True, timeout=30)
     output = done.stdout + done.stderr
     if "Timeout: No Response" in output:
