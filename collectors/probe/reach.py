@@ -82,7 +82,17 @@ class _Pinger:
         self.sock = _raw_socket(socket.IPPROTO_ICMP)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self.waiting: dict[bytes, tuple[bytes, asyncio.Future[float]]] = {}
+        self.in_use: set[int] = set()
+        self.next_ident = int.from_bytes(os.urandom(2), "big")
         loop.add_reader(self.sock.fileno(), self._read)
+
+    def ident(self) -> int:
+        """An echo identifier no running probe of this socket uses (random ones would collide now and then)."""
+        while self.next_ident in self.in_use:
+            self.next_ident = (self.next_ident + 1) & 0xFFFF
+        ident, self.next_ident = self.next_ident, (self.next_ident + 1) & 0xFFFF
+        self.in_use.add(ident)
+        return ident
 
     def _read(self) -> None:
         while True:
@@ -135,13 +145,16 @@ async def icmp_echo(host: str, *, count: int = 3, timeout: float = 1.0, interval
     Raises PermissionError without raw-socket privilege (CAP_NET_RAW).
     """
     pinger = _pinger()
-    ident, token = int.from_bytes(os.urandom(2), "big"), os.urandom(8)
+    ident, token = pinger.ident(), os.urandom(8)
 
     async def one(seq: int) -> float | None:
         await asyncio.sleep(seq * interval)
         return await pinger.echo(host, ident, seq, token, timeout)
 
-    answers = await asyncio.gather(*(one(seq) for seq in range(count)))
+    try:
+        answers = await asyncio.gather(*(one(seq) for seq in range(count)))
+    finally:
+        pinger.in_use.discard(ident)
     rtts = tuple(rtt for rtt in answers if rtt is not None)
     return Reach("icmp", count, len(rtts), rtts)
 
