@@ -6,5 +6,5 @@ CAPABILITY = Capability.of(
     __name__,
     "Measurements, discrepancy records per the regulator's method, complaint cases with deadlines, evidence "
     "capture and evidence packs.",
-    "models", "router", "jobs", "cli", "demo",
+    "models", "router", "pages", "jobs", "cli", "demo",
 )
