@@ -5,6 +5,6 @@ from noc.core.capability import Capability
 CAPABILITY = Capability.of(
     __name__,
     "Measurements, discrepancy records per the regulator's method, complaint cases with deadlines, evidence "
-    "capture and evidence packs.",
-    "models", "router", "jobs", "cli", "demo", "privacy",
+    "capture, evidence packs and the complaint console.",
+    "models", "router", "pages", "jobs", "cli", "demo", "privacy",
 )
