@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from noc.core.db import Database
 from noc.migrations import GRAFANA_READER, VERSIONS, set_reader_password
-from tests.grafana.conftest import MAC, PERSONAL, SERIAL
+from tests.grafana.conftest import MAC, PERSONAL, PG_ONLY, SERIAL
 
 PERSONAL_COLUMNS = {"name", "email", "phone", "tax_number", "username", "number", "subscriber_id", "created_by",
                     "destination", "payload", "last_error", "note", "reason", "description", "description_sl",
@@ -99,8 +99,6 @@ def test_views_read_no_personal_tables(filled: Database) -> None:
 @pytest.fixture
 def reader(filled: Database) -> Iterator[psycopg.Connection[Any]]:
     """A connection as the read-only role, with the password `noc db upgrade` gives it, in the test's schema."""
-    if filled.engine.dialect.name != "postgresql":
-        pytest.skip("roles exist on PostgreSQL only")
     password = "reader 'secret' :x %s"
     assert set_reader_password(filled, password)
     url = filled.engine.url
@@ -112,6 +110,7 @@ def reader(filled: Database) -> Iterator[psycopg.Connection[Any]]:
         yield connection
 
 
+@PG_ONLY
 def test_reader_selects_from_the_views(reader: psycopg.Connection[Any]) -> None:
     for view in VIEWS:
         assert reader.execute(f"SELECT count(*) FROM {view}").fetchone()[0] > 0  # type: ignore[index]
@@ -125,6 +124,7 @@ REFUSED = ["SELECT * FROM subscribers", "SELECT * FROM upgrade_tickets", "SELECT
            "CREATE VIEW mine AS SELECT 1"]
 
 
+@PG_ONLY
 def test_reader_is_refused_everything_else(reader: psycopg.Connection[Any]) -> None:
     for statement in REFUSED:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
