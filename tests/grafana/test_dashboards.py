@@ -220,3 +220,61 @@ def test_dashboard_uids_are_stable() -> None:
     links = " ".join(re.findall(r'"url": "(/d/[^"]+)"', " ".join((DASHBOARDS / "json" / n).read_text()
                                                                   for n in uids)))
     assert "/d/noc-segment-detail/" in links
+
+
+# --- structure (no Grafana server runs here: neither Debian, PyPI nor npm ships one) --------------------------
+
+PANEL_TYPES = {"timeseries", "table", "stat", "barchart", "trend"}
+
+
+def test_dashboard_json_is_well_formed() -> None:
+    provisioned = {"noc-influxdb", "noc-postgres", "noc-prometheus"}
+    for name, dash in load_dashboards().items():
+        assert dash["schemaVersion"] == build_module().SCHEMA_VERSION and dash["id"] is None, name
+        assert not dash["editable"] and dash["time"]["from"].startswith("now-"), name
+        names = [v["name"] for v in dash["templating"]["list"]]
+        assert len(names) == len(set(names)), name
+        panels = list(all_panels(dash["panels"]))
+        ids = [p["id"] for p in panels]
+        assert len(ids) == len(set(ids)), name
+        cells: set[tuple[int, int]] = set()
+        for p in panels:
+            where = f"{name}: {p['title']}"
+            assert p["type"] in PANEL_TYPES, where
+            assert p["description"], where
+            pos = p["gridPos"]
+            assert pos["x"] >= 0 and pos["w"] > 0 and pos["x"] + pos["w"] <= 24 and pos["h"] > 0, where
+            mine = {(x, y) for x in range(pos["x"], pos["x"] + pos["w"]) for y in range(pos["y"], pos["y"] + pos["h"])}
+            assert not mine & cells, f"{where} overlaps another panel"
+            cells |= mine
+            refs = [t["refId"] for t in p["targets"]]
+            assert len(refs) == len(set(refs)), where
+            for t in p["targets"]:
+                assert t["datasource"]["uid"] in provisioned, where
+                if t["datasource"] == POSTGRES:
+                    assert t["format"] in ("table", "time_series") and t["rawQuery"], where
+            for o in p["fieldConfig"]["overrides"]:
+                assert o["matcher"]["id"] in ("byName", "byFrameRefID"), where
+                if o["matcher"]["id"] == "byFrameRefID":
+                    assert o["matcher"]["options"] in refs, where
+
+
+def test_alert_rules_are_well_formed() -> None:
+    doc = yaml.safe_load(build_module().ALERTS.read_text())
+    assert doc["apiVersion"] == 1
+    (group,) = doc["groups"]
+    assert group["folder"] == "noc" and group["interval"] == "1m"
+    uids = [r["uid"] for r in group["rules"]]
+    assert len(uids) == len(set(uids)) and all(len(u) <= 40 for u in uids)
+    assert {"noc-segment-cycle-stale", "noc-sink-spool-growing", "noc-outbox-dead-webhooks",
+            "noc-audit-chain-broken", "noc-poller-group-without-workers"} <= set(uids)
+    operations = (DASHBOARDS.parent / "docs/operations.md").read_text()
+    for rule in group["rules"]:
+        refs = {d["refId"]: d for d in rule["data"]}
+        assert rule["condition"] in refs
+        assert refs["C"]["model"]["expression"] == "A" and refs["C"]["datasourceUid"] == "__expr__"
+        assert refs["A"]["datasourceUid"] in ("noc-postgres", "noc-prometheus")
+        assert rule["noDataState"] in ("NoData", "Alerting", "OK") and rule["execErrState"] in ("Error", "Alerting")
+        assert re.fullmatch(r"\d+[smh]", rule["for"])
+        assert rule["annotations"]["summary"] and rule["annotations"]["description"]
+        assert f"### {rule['uid']} " in operations, f"docs/operations.md does not explain {rule['uid']}"
