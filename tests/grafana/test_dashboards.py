@@ -21,45 +21,16 @@ from noc.polling.health import load_health
 from tests.grafana.conftest import MAC, PG_ONLY, SERIAL
 from tests.support.dashboards import DASHBOARDS, all_panels, build_module, load_dashboards
 
-POSTGRES = {"type": "grafana-postgresql-datasource", "uid": "noc-postgres"}
-TIME_SERIES = {"time", "metric", "value"}
-ANNOTATION = {"time", "text", "tags"}
+BUILD = build_module()
+POSTGRES = BUILD.POSTGRES
+grafana_sql = BUILD.grafana_sql
 
 
-def grafana_sql(query: str, values: dict[str, str], start: datetime, end: datetime) -> str:
-    """``query`` as Grafana's PostgreSQL data source sends it: macros expanded, variables interpolated (a
-    single-value variable's quotes doubled, as Grafana does)."""
-    iso = {"from": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "to": end.strftime("%Y-%m-%dT%H:%M:%SZ")}
-    query = re.sub(r"\$__timeFilter\(([^)]+)\)", lambda m: f"{m[1]} BETWEEN '{iso['from']}' AND '{iso['to']}'", query)
-    query = query.replace("$__timeFrom()", f"'{iso['from']}'").replace("$__timeTo()", f"'{iso['to']}'")
-    assert "$__" not in query, f"a macro the test does not know: {query}"
-
-    def variable(m: re.Match[str]) -> str:
-        return values[m[1] or m[2]].replace("'", "''")
-
-    return re.sub(r"\$\{(\w+)\}|\$(\w+)", variable, query)
-
-
-def sql_queries() -> Iterator[tuple[str, str, str, set[str] | None]]:
-    """(where, dashboard uid, SQL, the columns expected) of every SQL query: panels, variables, annotations."""
+def sql_queries() -> Iterator[tuple[str, str, frozenset[str] | None]]:
+    """Every SQL query of every dashboard (panels, variables, annotations)."""
     for dash in load_dashboards().values():
-        uid = dash["uid"]
-        for var in dash["templating"]["list"]:
-            if var.get("datasource") == POSTGRES:
-                yield f"{uid}: variable {var['name']}", uid, var["query"], None
-        for item in dash["annotations"]["list"]:
-            if item["datasource"] == POSTGRES:
-                yield f"{uid}: annotation {item['name']}", uid, item["target"]["rawSql"], ANNOTATION
-        for panel in all_panels(dash["panels"]):
-            sql_targets = [t for t in panel.get("targets", []) if t["datasource"] == POSTGRES]
-            if not sql_targets:
-                continue
-            assert len(sql_targets) == 1, f"{uid}: {panel['title']}: one SQL query per panel"
-            (t,) = sql_targets
-            named = {o["matcher"]["options"] for o in panel["fieldConfig"]["overrides"]
-                     if o["matcher"]["id"] == "byName"}
-            expected = TIME_SERIES if t["format"] == "time_series" else named
-            yield f"{uid}: {panel['title']}", uid, t["rawSql"], expected
+        yield from BUILD.sql_queries(dash)
+
 
 @pytest.fixture
 def reader(filled: Database) -> Iterator[psycopg.Connection[Any]]:
@@ -86,17 +57,17 @@ def test_every_sql_query_runs_on_the_views_as_the_reader(reader: psycopg.Connect
     end = datetime.now(UTC) + timedelta(minutes=1)
     start = end - timedelta(days=7)
     values = {"segment": "sg-test-1", "cpe": MAC.upper().replace(":", "-")}
-    _, found = run(reader, grafana_sql(next(q for w, _, q, _ in sql_queries() if w.endswith("variable device")),
+    _, found = run(reader, grafana_sql(next(q for w, q, _ in sql_queries() if w.endswith("variable device")),
                                        values, start, end))
     assert found == [(SERIAL,)], "the CPE text box finds the CPE by its MAC in another notation"
     values["device"] = SERIAL
     seen = 0
-    for where, _, query, expected in sql_queries():
+    for where, query, expected in sql_queries():
         columns, rows = run(reader, grafana_sql(query, values, start, end))
         assert rows, f"{where}: no rows"
         if expected is None:
             assert len(columns) == 1, where
-        elif expected in (ANNOTATION, TIME_SERIES):
+        elif expected in (BUILD.ANNOTATION, BUILD.TIME_SERIES):
             assert expected <= set(columns), f"{where}: {columns}"
         else:
             assert set(columns) == expected, f"{where}: returns {columns}, the panel names {sorted(expected)}"
@@ -107,7 +78,7 @@ def test_every_sql_query_runs_on_the_views_as_the_reader(reader: psycopg.Connect
 @PG_ONLY
 def test_text_box_values_are_quoted(reader: psycopg.Connection[Any]) -> None:
     """A quote typed into the CPE box stays inside the string literal."""
-    (query,) = [q for w, _, q, _ in sql_queries() if w.endswith("variable device")]
+    (query,) = [q for w, q, _ in sql_queries() if w.endswith("variable device")]
     end = datetime.now(UTC)
     _, rows = run(reader, grafana_sql(query, {"cpe": "x' OR 1=1 --"}, end - timedelta(hours=1), end))
     assert rows == []
