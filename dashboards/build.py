@@ -595,15 +595,19 @@ def ticket_links() -> list[Json]:
 
 
 def busiest(kinds: str, limit: int = 10) -> Sql:
-    """5-minute utilization of the ``limit`` busiest segment directions of some kinds (by peak in range)."""
+    """Peak utilization per Grafana interval (at least a rollup period) of the ``limit`` busiest segment directions
+    of some kinds (by their peak rollup mean in the time range)."""
     return Sql(sql(
         "WITH top AS (",
         "  SELECT segment_id, direction FROM grafana_segment_rollups",
         f"  WHERE segment_kind IN {kinds} AND $__timeFilter(start)",
         f"  GROUP BY segment_id, direction ORDER BY max(mean) DESC LIMIT {limit})",
-        "SELECT r.start AS time, r.segment || ' ' || r.direction AS metric, r.mean AS value",
+        "SELECT date_bin(GREATEST($__interval_ms, 300000) * interval '1 millisecond', r.start,",
+        "                TIMESTAMPTZ '2000-01-01') AS time,",
+        "       r.segment || ' ' || r.direction AS metric, max(r.mean) AS value",
         "FROM grafana_segment_rollups r JOIN top USING (segment_id, direction)",
         "WHERE $__timeFilter(r.start)",
+        "GROUP BY 1, 2",
         "ORDER BY 1"), "time_series")
 
 
@@ -656,8 +660,8 @@ def overview() -> Json:
     for kinds, title in ((("('access')"), "Access segments"), ("('aggregation', 'core')", "Core and aggregation"),
                          ("('international')", "International links")):
         panels.append(panel(lay, "timeseries", f"{title}: 10 busiest", [busiest(kinds)], w=8, h=9,
-                            description="Mean utilization per 5-minute rollup of the 10 segment directions with "
-                                        "the highest peak in the time range; the red line is 70 %.",
+                            description="Peak of the 5-minute rollup means per interval, for the 10 segment "
+                                        "directions with the highest peak in the time range; the red line is 70 %.",
                             defaults=utilization_defaults(), options=legend("max", "lastNotNull")))
     panels += [
         table(lay, "Next forecast crossings", Sql(sql(
@@ -1006,13 +1010,14 @@ TIME_SERIES = frozenset({"time", "metric", "value"})
 ANNOTATION = frozenset({"time", "text", "tags"})
 
 
-def grafana_sql(query: str, values: dict[str, str], start: datetime, end: datetime) -> str:
-    """``query`` as Grafana's PostgreSQL data source sends it for the time range ``[start, end]``: the macros used
-    here expanded, variables interpolated (a single-value variable's quotes doubled, as Grafana's SQL data sources
-    do)."""
+def grafana_sql(query: str, values: dict[str, str], start: datetime, end: datetime, interval_ms: int = 600_000) -> str:
+    """``query`` as Grafana's PostgreSQL data source sends it for the time range ``[start, end]`` and the panel
+    interval ``interval_ms``: the macros used here expanded, variables interpolated (a single-value variable's
+    quotes doubled, as Grafana's SQL data sources do)."""
     frm, to = (t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") for t in (start, end))
     query = re.sub(r"\$__timeFilter\(([^)]+)\)", lambda m: f"{m[1]} BETWEEN '{frm}' AND '{to}'", query)
     query = query.replace("$__timeFrom()", f"'{frm}'").replace("$__timeTo()", f"'{to}'")
+    query = query.replace("$__interval_ms", str(interval_ms))
     if "$__" in query:
         raise ValueError(f"a macro grafana_sql does not expand: {query}")
     return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: values[m[1] or m[2]].replace("'", "''"), query)
