@@ -24,6 +24,7 @@ bench:
 	.venv/bin/python benchmarks/startup.py
 	NOC_TEST_PG_URL="$$(scripts/ensure-test-deps | tail -n 1)" .venv/bin/python benchmarks/notices.py
 	NOC_TEST_PG_URL="$$(scripts/ensure-test-deps | tail -n 1)" .venv/bin/python benchmarks/complaints.py
+	NOC_TEST_PG_URL="$$(scripts/ensure-test-deps | tail -n 1)" .venv/bin/python benchmarks/grafana_queries.py
 
 clean:
 	rm -rf .venv .noc-demo .pytest_cache .ruff_cache .mypy_cache

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -13,6 +16,7 @@ from noc.capacity.models import SegmentLatest, SegmentRollup, TicketEvidence, Up
 from noc.core.db import Database
 from noc.inventory.models import Contract, Cpe, Device, Package, Segment, SegmentMember, Subscriber
 from noc.maintenance.models import MaintenanceWindow
+from noc.migrations import GRAFANA_READER, set_reader_password
 from noc.outbox.models import OutboxMessage
 from noc.polling.models import CpeHealth, PollStatus
 
@@ -118,3 +122,17 @@ def filled(db: Database) -> Database:
                                 state=state, attempts=3, last_error=f"550 {p['email']} unknown",
                                 created_at=NOW - timedelta(hours=2), next_attempt_at=NOW))
     return db
+
+
+@pytest.fixture
+def reader(filled: Database) -> Iterator[psycopg.Connection[Any]]:
+    """A connection as the read-only role, with a password `noc db upgrade` gave it, in the test's schema."""
+    password = "reader 'secret' :x %s"
+    assert set_reader_password(filled, password)
+    with filled.engine.connect() as conn:
+        schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
+    url = filled.engine.url
+    info = psycopg.conninfo.make_conninfo(host=url.host, port=url.port, dbname=url.database, user=GRAFANA_READER,
+                                          password=password, options=f"-csearch_path={schema}")
+    with psycopg.connect(info, autocommit=True) as connection:
+        yield connection

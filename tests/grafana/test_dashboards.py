@@ -10,13 +10,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
-import pytest
-import sqlalchemy as sa
 import yaml
 
 from noc.capacity.rules import load_rules
-from noc.core.db import Database
-from noc.migrations import GRAFANA_READER, set_reader_password
 from noc.polling.health import load_health
 from tests.grafana.conftest import MAC, PG_ONLY, SERIAL
 from tests.support.dashboards import DASHBOARDS, all_panels, build_module, load_dashboards
@@ -30,18 +26,6 @@ def sql_queries() -> Iterator[tuple[str, str, frozenset[str] | None]]:
     """Every SQL query of every dashboard (panels, variables, annotations)."""
     for dash in load_dashboards().values():
         yield from BUILD.sql_queries(dash)
-
-
-@pytest.fixture
-def reader(filled: Database) -> Iterator[psycopg.Connection[Any]]:
-    assert set_reader_password(filled, "grafana-test")
-    with filled.engine.connect() as conn:
-        schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
-    url = filled.engine.url
-    info = psycopg.conninfo.make_conninfo(host=url.host, port=url.port, dbname=url.database, user=GRAFANA_READER,
-                                          password="grafana-test", options=f"-csearch_path={schema}")
-    with psycopg.connect(info, autocommit=True) as connection:
-        yield connection
 
 
 def run(reader: psycopg.Connection[Any], query: str) -> tuple[list[str], list[tuple[Any, ...]]]:

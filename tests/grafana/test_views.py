@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -95,20 +94,6 @@ def test_views_read_no_personal_tables(filled: Database) -> None:
 
 
 # --- the read-only role (PostgreSQL) ---------------------------------------------------------------------------
-
-@pytest.fixture
-def reader(filled: Database) -> Iterator[psycopg.Connection[Any]]:
-    """A connection as the read-only role, with the password `noc db upgrade` gives it, in the test's schema."""
-    password = "reader 'secret' :x %s"
-    assert set_reader_password(filled, password)
-    url = filled.engine.url
-    with filled.engine.connect() as conn:
-        schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
-    conn_info = psycopg.conninfo.make_conninfo(host=url.host, port=url.port, dbname=url.database, user=GRAFANA_READER,
-                                               password=password, options=f"-csearch_path={schema}")
-    with psycopg.connect(conn_info, autocommit=True) as connection:
-        yield connection
-
 
 @PG_ONLY
 def test_reader_selects_from_the_views(reader: psycopg.Connection[Any]) -> None:
