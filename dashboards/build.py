@@ -841,9 +841,9 @@ def cpe_detail() -> Json:
     lay = Layout()
     one = '  |> filter(fn: (r) => r.device == "${device}")'
 
-    def series(name: str, *fields: str, every: str = "v.windowPeriod", fn: str = "mean") -> str:
+    def series(name: str, *fields: str, every: str = "v.windowPeriod", fn: str = "mean", empty: bool = False) -> str:
         return flux(source(), measurement(name, *fields), one,
-                    f"  |> aggregateWindow(every: {every}, fn: {fn}, createEmpty: false)")
+                    f"  |> aggregateWindow(every: {every}, fn: {fn}, createEmpty: {str(empty).lower()})")
 
     def health_panel(title: str, name: str, field: str, unit: str, description: str) -> Json:
         return panel(lay, "timeseries", title, [series(name, field)], w=8, h=8, description=description,
@@ -888,10 +888,11 @@ def cpe_detail() -> Json:
         panel(lay, "timeseries", "Traffic", [series("interface", "in_bps", "out_bps")], w=12, h=8,
               description="Rates of the CPE's interfaces (only valid rates are meaningful: a restart shows none).",
               defaults=timeseries_defaults("bps", min=0,
-                                           displayName="${__field.labels.ifindex} ${__field.name}"),
+                                           displayName="${__field.labels.ifindex} ${__field.labels._field}"),
               options=legend("max", "lastNotNull")),
-        panel(lay, "timeseries", "Successful polls", [series("poll", "ok", every="${cycle}", fn="count")],
-              w=12, h=6, description="Successful polls per interval: a gap is a poll that failed (reachability).",
+        panel(lay, "timeseries", "Successful polls", [series("poll", "ok", every="${cycle}", fn="count", empty=True)],
+              w=12, h=6, description="Successful polls per poll interval (set it above): a 0 is an interval without a "
+                          "successful poll (reachability).",
               defaults=timeseries_defaults("none", min=0, displayName="polls",
                                            custom={"drawStyle": "bars", "fillOpacity": 60}),
               options=legend("min", "max")),
