@@ -122,7 +122,7 @@ def test_sqlite_has_no_roles(tmp_path: Path) -> None:
     db.dispose()
 
 
-def test_db_upgrade_gives_the_reader_its_password(db_url: str, tmp_path: Path) -> None:
+def test_db_upgrade_makes_the_views_and_gives_the_reader_its_password(db_url: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NOC_")}
     env.update(NOC_SECRET_KEY="test-secret-key-0123456789", NOC_GRAFANA_DB_PASSWORD="s3cret-for-grafana")
     done = subprocess.run([sys.executable, "-m", "noc", "--data-dir", str(tmp_path / "d"), "--database-url", db_url,
@@ -131,3 +131,6 @@ def test_db_upgrade_gives_the_reader_its_password(db_url: str, tmp_path: Path) -
     said = done.stdout + done.stderr
     assert ("role noc_grafana may log in" in said) == db_url.startswith("postgresql")
     assert "s3cret-for-grafana" not in said
+    engine = sa.create_engine(db_url)
+    assert set(VIEWS) <= set(sa.inspect(engine).get_view_names())
+    engine.dispose()
