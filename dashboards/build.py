@@ -865,7 +865,7 @@ def cpe_detail() -> Json:
         table(lay, "Reachability", Sql(sql(
             "SELECT ok, at, last_ok_at, consecutive_failures, error, duration_s",
             "FROM grafana_poll_status",
-            f"WHERE target_kind = 'cpe' AND target = {DEVICE}")),
+            f"WHERE target_kind = 'cpe' AND target_id = (SELECT id FROM grafana_cpes WHERE serial = {DEVICE})")),
             "The newest fleet-health poll of the CPE.",
             columns(ok="Reached", at={"displayName": "Polled", "unit": "dateTimeAsLocal"},
                     last_ok_at={"displayName": "Last reached", "unit": "dateTimeAsLocal"},
