@@ -27,6 +27,7 @@ bench:
 	NOC_TEST_PG_URL="$$(scripts/ensure-test-deps | tail -n 1)" .venv/bin/python benchmarks/api_load.py
 	.venv/bin/python benchmarks/live_sessions.py
 	NOC_TEST_PG_URL="$$(scripts/ensure-test-deps | tail -n 1)" .venv/bin/python benchmarks/wifi_campaign.py
+	NOC_TEST_PG_URL="$$(scripts/ensure-test-deps | tail -n 1)" .venv/bin/python benchmarks/grafana_queries.py
 
 clean:
 	rm -rf .venv .noc-demo .pytest_cache .ruff_cache .mypy_cache

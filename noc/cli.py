@@ -167,12 +167,15 @@ def sim(ctx: typer.Context) -> None:
 def db_upgrade(ctx: typer.Context) -> None:
     """Create or migrate the database schema to the newest version."""
     from noc.core.db import Database
-    from noc.migrations import upgrade
+    from noc.migrations import GRAFANA_READER, set_reader_password, upgrade
 
     settings = settings_from(ctx)
     with reported_errors(settings):
         db = Database(settings.resolved_database_url())
         upgrade(db)
+        password = settings.grafana_db_password
+        if password is not None and set_reader_password(db, password.get_secret_value()):
+            out.print(f"role {GRAFANA_READER} may log in (NOC_GRAFANA_DB_PASSWORD)")
         db.dispose()
     out.print("database schema is current")
 

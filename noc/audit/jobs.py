@@ -5,20 +5,28 @@ from __future__ import annotations
 import json
 import logging
 import urllib.request
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from noc.audit import metrics
 from noc.audit.service import anchor, verify_chain
 from noc.core.capability import Runtime
 
 log = logging.getLogger("noc.audit")
 
+FIRST_CHECK_DELAY_S = 60
+"""The first check runs this long after the worker starts."""
+
 
 def verify_job(runtime: Runtime) -> None:
-    """Check the audit chain against its anchors and log the outcome (an alarm for whoever watches the logs)."""
-    with runtime.db.read_session() as s:
+    """Check the audit chain against its anchors, log the outcome and publish it (``noc_audit_chain_ok``,
+    alerted on in Grafana)."""
+    with runtime.db.read_session() as s:  # only reads: on SQLite no write lock while the chain is hashed
         result = verify_chain(s, runtime.settings.resolved_anchor_file())
+    metrics.CHAIN_OK.set(1 if result.ok else 0)
+    metrics.CHAIN_CHECKED.set_to_current_time()
     if result.ok:
         log.info("audit chain intact: %d entries", result.checked)
     else:
@@ -48,8 +56,10 @@ def offer(url: str, written: dict[str, Any]) -> None:
 
 
 def add_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
-    """A daily audit chain check and the periodic anchor."""
+    """A daily audit chain check (and one a minute after the worker starts, so its gauge has a value) and the
+    periodic anchor."""
     scheduler.add_job(verify_job, "cron", hour=3, minute=17, args=[runtime], id="audit.verify",
+                      next_run_time=datetime.now().astimezone() + timedelta(seconds=FIRST_CHECK_DELAY_S),
                       max_instances=1, coalesce=True, replace_existing=True)
     scheduler.add_job(anchor_job, "interval", seconds=runtime.settings.audit_anchor_interval_s, args=[runtime],
                       id="audit.anchor", max_instances=1, coalesce=True, replace_existing=True)

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     poll_shard: str = Field("0/1", pattern=r"^\d+/[1-9]\d*$",
                             description="This worker's share of the CPEs, `i/n` (segments are polled by shard 0).")
 
+    grafana_db_password: SecretStr | None = Field(None, description="Password `noc db upgrade` gives the "
+                                                  "PostgreSQL role noc_grafana (Grafana's read-only data source); "
+                                                  "unset: the role cannot log in.")
+
     ticket_webhook_url: str | None = Field(None, description="URL that receives upgrade-ticket events (JSON POST).")
     ticket_webhook_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key signing webhook bodies.")
     capacity_rules_file: Path | None = Field(None, description="YAML of capacity rules per segment kind "

@@ -38,3 +38,24 @@ def upgrade(db: Database, revision: str = "head") -> None:
     config.set_main_option("script_location", str(Path(__file__).parent))
     config.attributes["engine"] = db.engine
     command.upgrade(config, revision)
+
+
+GRAFANA_READER = "noc_grafana"
+"""The PostgreSQL role of Grafana's data source: it may select from the ``grafana_*`` views only (migration 0011)."""
+
+
+def set_reader_password(db: Database, password: str) -> bool:
+    """Let :data:`GRAFANA_READER` log in with ``password`` (PostgreSQL only; False on other databases)."""
+    if db.engine.dialect.name != "postgresql":
+        return False
+    from psycopg import sql
+
+    statement = sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(sql.Identifier(GRAFANA_READER),
+                                                                       sql.Literal(password))
+    raw = db.engine.raw_connection()
+    try:
+        raw.cursor().execute(statement)
+        raw.commit()
+    finally:
+        raw.close()
+    return True

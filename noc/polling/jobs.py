@@ -11,6 +11,7 @@ from collectors.sinks import SinkCollector, open_sink
 from noc.core.capability import Runtime
 from noc.core.metrics import REGISTRY
 from noc.inventory.service import CREDENTIALS_PURPOSE
+from noc.polling import metrics
 from noc.polling.service import Poller
 
 FIRST_CPE_CYCLE_MAX_DELAY_S = 20
@@ -26,14 +27,22 @@ def add_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
     REGISTRY.register(collector)
     poller = Poller(runtime.db, settings, sink, runtime.secret_box(CREDENTIALS_PURPOSE), runtime.events)
 
+    shard, shards = settings.shard()
+    segment_s, cpe_s = settings.poll_segment_interval_s, settings.poll_cpe_interval_s
+    jobs = {"segments": segment_s, "cpes": cpe_s} if shard == 0 else {"cpes": cpe_s}
+    for job, interval in jobs.items():  # the alert on stale cycles counts intervals from the worker's start
+        metrics.POLL_INTERVAL.labels(job).set(interval)
+        metrics.CYCLE_LAST_SUCCESS.labels(job).set_to_current_time()
+    metrics.SHARDS.labels(str(shard)).set(shards)
+
     def close() -> None:
         poller.close()
         sink.close()
         REGISTRY.unregister(collector)
+        metrics.SHARDS.remove(str(shard))
 
     runtime.closers.append(close)
     now = datetime.now().astimezone()
-    segment_s, cpe_s = settings.poll_segment_interval_s, settings.poll_cpe_interval_s
     scheduler.add_job(poller.segment_cycle, "interval", seconds=segment_s, id="poll.segments",
                       next_run_time=now + timedelta(seconds=1), jitter=max(1, segment_s // 20))
     scheduler.add_job(poller.cpe_cycle, "interval", seconds=cpe_s, id="poll.cpes",

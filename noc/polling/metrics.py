@@ -18,3 +18,10 @@ INVALID_RATES = Counter("noc_invalid_rates_total",
                         "Interface rates withheld from decisions (restart, discontinuity, above speed).",
                         ["reason"], registry=REGISTRY)
 
+CYCLE_LAST_SUCCESS = Gauge("noc_poll_cycle_last_success_timestamp_seconds",
+                           "When the last poll cycle that polled a target successfully (or had none) ended; "
+                           "set to the worker's start at first.", ["job"], registry=REGISTRY)
+POLL_INTERVAL = Gauge("noc_poll_interval_seconds", "Seconds between poll cycles of the job.", ["job"],
+                      registry=REGISTRY)
+SHARDS = Gauge("noc_poll_shards", "CPE shards (poller groups) configured, labelled with this worker's shard.",
+               ["shard"], registry=REGISTRY)

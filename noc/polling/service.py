@@ -188,6 +188,8 @@ class Poller:
         report.duration_s = time.perf_counter() - started
         metrics.CYCLE_DURATION.labels(report.job).set(report.duration_s)
         metrics.CYCLE_TARGETS.labels(report.job).set(report.targets)
+        if report.ok or not report.targets:
+            metrics.CYCLE_LAST_SUCCESS.labels(report.job).set_to_current_time()
         log.info("%s cycle: %d targets, %d failed, %d samples in %.2f s", report.job, report.targets,
                  report.failed, report.samples, report.duration_s)
         return report

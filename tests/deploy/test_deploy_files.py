@@ -3,7 +3,6 @@ engine; `docker compose config` runs only where a compose v2 client is installed
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -17,13 +16,15 @@ import pytest
 import yaml
 
 from noc.core.settings import Settings
+from tests.support.dashboards import all_panels, build_module, load_dashboards
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DASHBOARDS = ROOT / "dashboards"
 DATASOURCE = {"type": "influxdb", "uid": "noc-influxdb"}
-SECRETS = ("NOC_SECRET_KEY", "POSTGRES_PASSWORD", "INFLUX_TOKEN", "INFLUX_ADMIN_PASSWORD", "GRAFANA_ADMIN_PASSWORD")
-SERVICES = {"postgres", "influxdb", "grafana", "migrate", "noc-api", "noc-worker", "mailpit"}
+SECRETS = ("NOC_SECRET_KEY", "POSTGRES_PASSWORD", "INFLUX_TOKEN", "INFLUX_ADMIN_PASSWORD", "GRAFANA_ADMIN_PASSWORD",
+           "GRAFANA_DB_PASSWORD")
+SERVICES = {"postgres", "influxdb", "grafana", "victoriametrics", "migrate", "noc-api", "noc-worker", "mailpit"}
 NOC_SERVICES = ("migrate", "noc-api", "noc-worker")
 
 
@@ -138,12 +139,33 @@ def test_grafana_mounts_point_at_the_repository(compose: dict[str, Any]) -> None
     for source, *_ in binds:
         assert (ROOT / source).is_dir(), source
     targets = {target for _, target, *_ in binds}
-    assert {"/etc/grafana/provisioning/datasources", "/etc/grafana/provisioning/dashboards"} <= targets
+    assert {"/etc/grafana/provisioning/datasources", "/etc/grafana/provisioning/dashboards",
+            "/etc/grafana/provisioning/alerting"} <= targets
     provider = yaml.safe_load((DASHBOARDS / "provisioning/dashboards/noc.yaml").read_text())["providers"][0]
     assert provider["type"] == "file" and provider["options"]["path"] in targets
     env = services(compose)["grafana"]["environment"]
     assert env["INFLUX_TOKEN"].startswith("${INFLUX_TOKEN:?")
     assert env["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+    assert env["GRAFANA_DB_PASSWORD"].startswith("${GRAFANA_DB_PASSWORD:?")
+    assert services(compose)["migrate"]["environment"]["NOC_GRAFANA_DB_PASSWORD"].startswith("${GRAFANA_DB_PASSWORD:?")
+    home = env["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home.startswith(provider["options"]["path"] + "/")
+    assert json.loads((DASHBOARDS / "json" / home.rsplit("/", 1)[1]).read_text())["uid"] == "noc-overview"
+
+
+def test_metrics_are_scraped(compose: dict[str, Any]) -> None:
+    """VictoriaMetrics scrapes the worker's and the API's /metrics; Grafana's Prometheus data source reads it."""
+    vm = services(compose)["victoriametrics"]
+    config_mount = [v for v in vm["volumes"] if v.startswith("./deploy/scrape.yml:")]
+    assert config_mount
+    assert f"-promscrape.config={config_mount[0].split(':')[1]}" in vm["command"]
+    scrape = yaml.safe_load((ROOT / "deploy/scrape.yml").read_text())
+    targets = {t for job in scrape["scrape_configs"] for c in job["static_configs"] for t in c["targets"]}
+    worker = services(compose)["noc-worker"]["command"]
+    assert f"noc-worker:{worker[worker.index('--metrics-port') + 1]}" in targets
+    assert "noc-api:8000" in targets
+    (ds,) = yaml.safe_load((DASHBOARDS / "provisioning/datasources/prometheus.yaml").read_text())["datasources"]
+    assert ds["url"] == "http://victoriametrics:8428" and ds["type"] == "prometheus"
 
 
 # --- Dockerfile ---------------------------------------------------------------------------------------------
@@ -164,6 +186,21 @@ def test_dockerfile() -> None:
 
 # --- Grafana ------------------------------------------------------------------------------------------------
 
+def provisioned_datasources() -> dict[str, str]:
+    """uid -> type of every provisioned data source."""
+    found = {}
+    for path in (DASHBOARDS / "provisioning/datasources").glob("*.yaml"):
+        for ds in yaml.safe_load(path.read_text())["datasources"]:
+            found[ds["uid"]] = ds["type"]
+    return found
+
+
+def test_postgres_datasource_provisioning() -> None:
+    (ds,) = yaml.safe_load((DASHBOARDS / "provisioning/datasources/postgres.yaml").read_text())["datasources"]
+    assert ds["user"] == "noc_grafana" and ds["url"] == "postgres:5432" and ds["jsonData"]["database"] == "noc"
+    assert ds["secureJsonData"]["password"] in ("$GRAFANA_DB_PASSWORD", "${GRAFANA_DB_PASSWORD}")
+
+
 def test_datasource_provisioning() -> None:
     doc = yaml.safe_load((DASHBOARDS / "provisioning/datasources/influxdb.yaml").read_text())
     (ds,) = doc["datasources"]
@@ -174,52 +211,48 @@ def test_datasource_provisioning() -> None:
     assert ds["secureJsonData"]["token"] in ("$INFLUX_TOKEN", "${INFLUX_TOKEN}")
 
 
-def load_dashboards() -> dict[str, dict[str, Any]]:
-    files = sorted((DASHBOARDS / "json").glob("*.json"))
-    assert len(files) >= 3
-    return {p.name: json.loads(p.read_text()) for p in files}
-
-
-def all_panels(panels: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-    for panel in panels:
-        yield panel
-        yield from all_panels(panel.get("panels", []))
-
-
 def flux_queries(dashboard: dict[str, Any]) -> Iterator[tuple[str, str]]:
     for var in dashboard["templating"]["list"]:
-        if var["type"] == "query":
+        if var["type"] == "query" and var["datasource"] == DATASOURCE:
             yield f"variable {var['name']}", var["query"]
     for panel in all_panels(dashboard["panels"]):
         for t in panel.get("targets", []):
-            yield f"{panel['title']} ({t['refId']})", t["query"]
+            if t["datasource"] == DATASOURCE:
+                yield f"{panel['title']} ({t['refId']})", t["query"]
 
 
 def test_dashboards_are_generated_by_build_py() -> None:
-    spec = importlib.util.spec_from_file_location("dashboards_build", DASHBOARDS / "build.py")
-    assert spec and spec.loader
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
+    build = build_module()
     for name, make in build.DASHBOARDS.items():
         assert (DASHBOARDS / "json" / name).read_text(encoding="utf-8") == build.render(make), \
             f"{name} is stale: run python dashboards/build.py"
+    assert build.ALERTS.read_text(encoding="utf-8") == build.render_alerts(), "alert rules are stale"
+    assert build.main(["--check"]) == 0
 
 
 def test_every_panel_uses_the_provisioned_datasource() -> None:
+    provisioned = provisioned_datasources()
+    assert set(provisioned) == {"noc-influxdb", "noc-postgres", "noc-prometheus"}
     uids = set()
+
+    def known(ref: dict[str, str]) -> bool:
+        return provisioned.get(ref["uid"]) == ref["type"]
+
     for name, dash in load_dashboards().items():
         assert dash["uid"] not in uids
         uids.add(dash["uid"])
         for panel in all_panels(dash["panels"]):
             if panel["type"] == "row":
                 continue
-            assert panel["datasource"] == DATASOURCE, f"{name}: {panel['title']}"
+            assert known(panel["datasource"]), f"{name}: {panel['title']}"
             assert panel["targets"], f"{name}: {panel['title']}"
             for t in panel["targets"]:
-                assert t["datasource"] == DATASOURCE, f"{name}: {panel['title']}"
+                assert t["datasource"] == panel["datasource"], f"{name}: {panel['title']}"
         for var in dash["templating"]["list"]:
             if var["type"] == "query":
-                assert var["datasource"] == DATASOURCE
+                assert known(var["datasource"]), f"{name}: {var['name']}"
+        for item in dash["annotations"]["list"]:
+            assert known(item["datasource"]) and item["target"]["datasource"] == item["datasource"], name
 
 
 def series_schema() -> dict[str, tuple[set[str], set[str]]]:
@@ -259,12 +292,12 @@ def test_flux_uses_only_documented_measurements_fields_and_tags() -> None:
 
 def test_dashboard_variables_are_defined() -> None:
     """Grafana variables in queries exist in the dashboard; environment `$VAR`s belong in provisioning only."""
-    builtin = {"__field", "__all", "__interval", "__from", "__to"}
     for name, dash in load_dashboards().items():
         defined = {v["name"] for v in dash["templating"]["list"]}
         text = json.dumps(dash)
         used = set(re.findall(r"\$\{(\w+)", text)) | set(re.findall(r"\$(\w+)", text))
-        assert used - builtin <= defined, f"{name}: {used - builtin - defined}"
+        used = {u for u in used if not u.startswith("__")}  # Grafana's own: ${__value.raw}, $__timeFilter(...)
+        assert used <= defined, f"{name}: {used - defined}"
 
 
 def test_segment_capacity_dashboard() -> None:
