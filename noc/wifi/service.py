@@ -287,6 +287,16 @@ def create_campaign(session: Session, body: CampaignIn, settings: Settings, acto
     found = candidates(session, body.target.as_dict(), profile.security, body.action)
     if not found:
         raise InvalidInput("target", "names no CPE")
+    if not body.dry_run:
+        busy = dict(session.execute(
+            select(CampaignCpe.cpe_id, CampaignCpe.campaign_id).join(Campaign, Campaign.id == CampaignCpe.campaign_id)
+            .where(Campaign.state.in_(("running", "paused")), Campaign.dry_run.is_(False),
+                   CampaignCpe.state.in_(("pending", "in_progress")))).all())
+        taken = [c.serial for c in found if c.reason is None and c.cpe_id in busy]
+        if taken:
+            other = busy[next(c.cpe_id for c in found if c.serial == taken[0])]
+            raise Conflict("target", f"{len(taken)} CPE(s) are still to be done in campaign {other} (e.g. "
+                                     f"{', '.join(taken[:3])}): finish or cancel it first")
     campaign = Campaign(profile_id=profile.id, action=body.action, target=body.target.as_dict(),
                         dry_run=body.dry_run, state="running", concurrency=settings.wifi_concurrency,
                         segment_rate=settings.wifi_segment_rate, failure_threshold=settings.wifi_failure_threshold,

@@ -193,6 +193,11 @@ def test_failures_pause_the_campaign_and_the_operator_resumes_or_cancels(rt: Run
     assert paused["counts"]["pending"] == 1 and wifi_sets(fleet, "GW11") == 0
     assert run(rt, campaign["id"]) is None  # a paused campaign is not run
     assert client.post(f"{path}/cancel", headers=headers["agent"]).status_code == 403
+    clash = client.post("/api/v1/wifi/campaigns", json={"profile": "hotspot", "action": "disable",
+                                                        "target": {"cpes": ["GW11", "GW03"]}}, headers=engineer)
+    assert clash.status_code == 409 and clash.json()["error"]["field"] == "target"
+    assert f"still to be done in campaign {campaign['id']} (e.g. GW11)" in clash.json()["error"]["message"]
+    assert start(api, target={"cpes": ["GW11"]}, dry_run=True)["state"] == "running"  # a dry run may look
     resumed = client.post(f"{path}/resume", headers=engineer)
     assert resumed.status_code == 200 and resumed.json()["state"] == "running"
     assert client.post(f"{path}/resume", headers=engineer).status_code == 409
