@@ -39,6 +39,9 @@ UNSTATABLE = re.compile("|".join([
     r"exceeds |before start_date|must be after|give either|names its remedy|has no remedy|required when",
     r"required for v2c|required for v3|not used with v3|v3 fields given|privacy needs authentication",
     r"give if_index or if_name|a period of at most",  # across fields
+    r"needs a reason|is before from|is before period_from|is after the day|must lie between",  # across fields
+    r"the contract ended on|the package changed on|its record is final|was decided on|is cancelled|has ended",
+    r"cannot be \w+: resolve it|are not resolved|no rule profile|no measurements in it",  # records' state
     r"no override|need \d+ h notice|is late|lies in the future",  # the clock
     r"check digit",  # the tax number's mod-11 check digit
     r"special-use or reserved name",  # e-mail domains RFC 6761 reserves (.local, .test ...), per email-validator
