@@ -4,6 +4,7 @@ alone gives, in few requests: against the simulator's DOCSIS modems and gateways
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -14,7 +15,7 @@ from collectors.snmp import device_poll
 from collectors.snmp.auth import Target, V2c
 from collectors.snmp.client import SnmpClient
 from collectors.snmp.device_poll import PollTarget, pack, poll, profile, read_raw
-from collectors.snmp.errors import SnmpLimitError
+from collectors.snmp.errors import SnmpDeadlineError, SnmpLimitError
 from collectors.snmp.profiles import TablePlan
 from collectors.snmp.values import Value
 from tests.support.hostile import endless_columns
@@ -170,3 +171,21 @@ def test_pack_keeps_tables_whole_within_the_budget() -> None:
     groups = pack(plans, [42, 32, 8, 0], 448)
     assert groups == [([3, 2], 9), ([1], 33), ([0], 43)]
     assert pack(plans[:1], [100], 60) == [([0], 10)]  # too wide alone: as many repetitions as fit
+
+
+def test_a_deadline_names_the_tables_being_walked() -> None:
+    column = (1, 3, 6, 1, 2, 1, 2, 2, 1, 10)
+    with endless_columns([column]) as agent:
+
+        async def walk() -> list[dict[str, Value]]:
+            client = SnmpClient()
+            try:
+                return await client.walk_columns(agent.target(timeout=1.0, retries=0),
+                                                 ["1.3.6.1.2.1.2.2.1.10", "1.3.6.1.2.1.2.2.1.99"],
+                                                 max_repetitions=2, tables=["interfaces", "other"],
+                                                 deadline=time.monotonic() + 0.5)
+            finally:
+                await client.close()
+
+        with pytest.raises(SnmpDeadlineError, match=r"walking table\(s\) interfaces, other \(2 columns\)"):
+            asyncio.run(walk())
