@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,7 +17,7 @@ from collectors.snmp.auth import Target, V2c
 from collectors.snmp.client import SnmpClient
 from collectors.snmp.device_poll import PollTarget, pack, poll, profile, read_raw
 from collectors.snmp.errors import SnmpDeadlineError, SnmpLimitError
-from collectors.snmp.profiles import TablePlan
+from collectors.snmp.profiles import TablePlan, load_profile
 from collectors.snmp.values import Value
 from tests.support.hostile import endless_columns
 from tests.support.snmpd import Agent
@@ -189,3 +190,22 @@ def test_a_deadline_names_the_tables_being_walked() -> None:
 
         with pytest.raises(SnmpDeadlineError, match=r"walking table\(s\) interfaces, other \(2 columns\)"):
             asyncio.run(walk())
+
+
+def test_an_operators_profile_of_the_same_name_ignores_the_hints_of_the_built_in_one(
+    net: SimulatedNetwork, tmp_path: Path
+) -> None:
+    target = target_of(net, "cm32", "docsis-cm")
+    asyncio.run(polled(target, 1))  # hints of the built-in docsis-cm: 8 tables
+    (tmp_path / "docsis-cm.yaml").write_text("name: docsis-cm\nextends: if-mib\n")
+    own = load_profile("docsis-cm", dirs=[tmp_path])
+
+    async def read() -> dict[str, Value]:
+        client = SnmpClient()
+        try:
+            return await read_raw(client, target, own)
+        finally:
+            await client.close()
+
+    raw = asyncio.run(read())
+    assert len([k for k in raw if k.startswith("1.3.6.1.2.1.2.2.1.3.")]) == 42  # every interface's ifType
