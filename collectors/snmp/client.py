@@ -265,7 +265,8 @@ class SnmpClient:
         walking = self._walk_columns(target, norm, max_repetitions, caps, names)
         if deadline is None:
             return await walking
-        return await _until(deadline, target, f"walking {len(norm)} columns from {norm[0] if norm else '-'}", walking)
+        tables = ", ".join(dict.fromkeys(n for n in names if n)) or "columns"
+        return await _until(deadline, target, f"walking table(s) {tables} ({len(norm)} columns)", walking)
 
     async def _walk_columns(
         self, target: Target, roots: list[str], max_repetitions: int, caps: list[int | None], names: list[str]

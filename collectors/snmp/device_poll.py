@@ -153,6 +153,8 @@ async def read_raw(client: SnmpClient, target: PollTarget, prof: Profile) -> dic
     device_key = (prof.name, target.name)
     known = _DEVICES.get(device_key)
     hint, with_fallbacks = known if known is not None else (_ROWS_SEEN.get(prof.name), ())
+    if hint is not None and len(hint) != len(plan):  # another profile of that name (an operator's own file)
+        hint, with_fallbacks = None, ()
     oids = prof.get_oids
     if hint is None and plan:
         oids = (*oids, IF_NUMBER)

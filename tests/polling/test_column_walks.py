@@ -4,7 +4,9 @@ alone gives, in few requests: against the simulator's DOCSIS modems and gateways
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,8 +16,8 @@ from collectors.snmp import device_poll
 from collectors.snmp.auth import Target, V2c
 from collectors.snmp.client import SnmpClient
 from collectors.snmp.device_poll import PollTarget, pack, poll, profile, read_raw
-from collectors.snmp.errors import SnmpLimitError
-from collectors.snmp.profiles import TablePlan
+from collectors.snmp.errors import SnmpDeadlineError, SnmpLimitError
+from collectors.snmp.profiles import TablePlan, load_profile
 from collectors.snmp.values import Value
 from tests.support.hostile import endless_columns
 from tests.support.snmpd import Agent
@@ -170,3 +172,40 @@ def test_pack_keeps_tables_whole_within_the_budget() -> None:
     groups = pack(plans, [42, 32, 8, 0], 448)
     assert groups == [([3, 2], 9), ([1], 33), ([0], 43)]
     assert pack(plans[:1], [100], 60) == [([0], 10)]  # too wide alone: as many repetitions as fit
+
+
+def test_a_deadline_names_the_tables_being_walked() -> None:
+    column = (1, 3, 6, 1, 2, 1, 2, 2, 1, 10)
+    with endless_columns([column]) as agent:
+
+        async def walk() -> list[dict[str, Value]]:
+            client = SnmpClient()
+            try:
+                return await client.walk_columns(agent.target(timeout=1.0, retries=0),
+                                                 ["1.3.6.1.2.1.2.2.1.10", "1.3.6.1.2.1.2.2.1.99"],
+                                                 max_repetitions=2, tables=["interfaces", "other"],
+                                                 deadline=time.monotonic() + 0.5)
+            finally:
+                await client.close()
+
+        with pytest.raises(SnmpDeadlineError, match=r"walking table\(s\) interfaces, other \(2 columns\)"):
+            asyncio.run(walk())
+
+
+def test_an_operators_profile_of_the_same_name_ignores_the_hints_of_the_built_in_one(
+    net: SimulatedNetwork, tmp_path: Path
+) -> None:
+    target = target_of(net, "cm32", "docsis-cm")
+    asyncio.run(polled(target, 1))  # hints of the built-in docsis-cm: 8 tables
+    (tmp_path / "docsis-cm.yaml").write_text("name: docsis-cm\nextends: if-mib\n")
+    own = load_profile("docsis-cm", dirs=[tmp_path])
+
+    async def read() -> dict[str, Value]:
+        client = SnmpClient()
+        try:
+            return await read_raw(client, target, own)
+        finally:
+            await client.close()
+
+    raw = asyncio.run(read())
+    assert len([k for k in raw if k.startswith("1.3.6.1.2.1.2.2.1.3.")]) == 42  # every interface's ifType
