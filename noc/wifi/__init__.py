@@ -8,5 +8,5 @@ CAPABILITY = Capability.of(
     __name__,
     "Secondary (community) SSID campaigns on subscribers' gateways: profiles, eligibility, dry run, verified "
     "provisioning with rollback, resume and drift checks.",
-    "models", "router", "jobs", "cli", "demo",
+    "models", "router", "jobs", "cli", "demo", "privacy",
 )
