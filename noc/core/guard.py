@@ -7,6 +7,8 @@
 - A client whose requests keep failing authentication is answered 429 for a while (guessing tokens).
 - At most ``max_in_flight`` requests are inside the app at once: a request holds its database sessions until
   its answer is sent, so without a bound more requests than the pool has connections would wait on each other.
+  An event stream (a live session's readings) leaves the bound once its answer starts: it lasts minutes and its
+  database work runs in short sessions of its own.
 - An unexpected exception becomes a 500 in the error format; the log gets its type and where it happened,
   never its message (messages of validation and database errors carry the values that were sent), and the
   kept-alive connection stays usable.
@@ -104,6 +106,12 @@ class AuthFailures:
             self._seen.setdefault(client, []).append(now)
 
 
+def is_event_stream(start: Message) -> bool:
+    """Whether a response start message begins a ``text/event-stream``."""
+    return any(name.lower() == b"content-type" and value.startswith(b"text/event-stream")
+               for name, value in start.get("headers") or [])
+
+
 class Guard:
     """The middleware; see the module's description."""
 
@@ -117,14 +125,28 @@ class Guard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Admit at most ``max_in_flight`` requests into the app at once (the others wait here, holding no
         thread and no database connection), so the pool sized to it is never exhausted; ``/health`` always
-        passes."""
+        passes, and an event stream gives its place back once its answer has started."""
         if scope["type"] != "http" or scope.get("path") == HEALTH_PATH:
             await self.guarded(scope, receive, send)
             return
         if self._in_flight is None:
             self._in_flight = asyncio.Semaphore(self.max_in_flight)
-        async with self._in_flight:
-            await self.guarded(scope, receive, send)
+        slot = self._in_flight
+        await slot.acquire()
+        held = True
+
+        async def release_for_streams(message: Message) -> None:
+            nonlocal held
+            if held and message["type"] == "http.response.start" and is_event_stream(message):
+                held = False  # a stream (live readings) lasts minutes and holds no pooled session: let others in
+                slot.release()
+            await send(message)
+
+        try:
+            await self.guarded(scope, receive, release_for_streams)
+        finally:
+            if held:
+                slot.release()
 
     async def guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         """One request through the checks."""
