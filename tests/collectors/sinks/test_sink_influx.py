@@ -148,11 +148,12 @@ def test_pending_spool_survives_close_and_a_new_sink_replays_it(vm_factory: VmFa
 
     vm.start()
     second = make_sink(vm.url, spool_dir)
-    second.write(seq_samples(100, ("x",)))  # goes to the spool's tail, behind the 100
+    second.write(seq_samples(100, ("x",)))  # behind the 100: spooled while they replay, else written live after them
     assert second.drain(timeout=20)
     stats = second.stats()
     second.close()
-    assert stats["points_replayed_total"] == 101 and stats["spool_points"] == 0
+    # Whether the new sink had replayed the 100 before the 101st arrived is the scheduler's choice, not the sink's.
+    assert stats["points_replayed_total"] in (100, 101) and stats["spool_points"] == 0, stats
     assert seconds(vm.export("outage")[("outage_seq", (("device", "x"),))]) == [T0 + i for i in range(101)]
 
 
