@@ -100,4 +100,6 @@ async def readings(rt: Runtime, opened: service.StreamTarget) -> AsyncIterator[s
                 await asyncio.sleep(wait)
     finally:
         await client.close()
-        await asyncio.gather(*storing)
+        # shielded: a client that leaves cancels this task again at every await (anyio), and a cancelled gather
+        # would cancel a store still queued for a writer thread, losing the last reading sent
+        await asyncio.shield(asyncio.gather(*storing))

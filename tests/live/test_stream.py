@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from noc.audit.models import AuditEntry
 from noc.core.db import Database
+from noc.live.stream import WRITES
 from tests.support.api import auth
 
 SICK = {"subscriber": "S-2", "caller_number": "040 555 010", "contact_ref": "CALL-7", "reason": "drops",
@@ -138,3 +139,25 @@ def test_closing_the_session_ends_its_stream(api: httpx.Client, tokens: dict[str
 def test_only_agents_and_admins_read_streams(api: httpx.Client, tokens: dict[str, str], role: str) -> None:
     session = open_session(api, tokens["agent"])
     assert api.get(session["stream_url"], headers=auth(tokens[role])).status_code == 403
+
+
+def test_the_last_reading_sent_is_kept_when_the_client_leaves_while_writers_are_busy(
+        api: httpx.Client, tokens: dict[str, str]) -> None:
+    """A reading's store waits for a writer thread; the client leaving right after it must not cancel it."""
+    session = open_session(api, tokens["agent"])
+    release = threading.Event()
+    with api.stream("GET", session["stream_url"], headers=auth(tokens["agent"])) as response:
+        sent = (data["seq"] for event, data in events(response) if event == "reading")
+        seen = [next(sent)]
+        busy = [WRITES.submit(release.wait, 30) for _ in range(WRITES._max_workers)]
+        seen.append(next(sent))
+    assert seen == [1, 2]
+    time.sleep(1.5)  # the server notices the client left and ends the stream while the store still waits
+    release.set()
+    for job in busy:
+        job.result(timeout=30)
+    deadline = time.monotonic() + 10
+    while len(kept := api.get(f"/api/v1/live-sessions/{session['id']}/readings",
+                              headers=auth(tokens["agent"])).json()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert (seqs := [r["reading"]["seq"] for r in kept]) == [1, 2], f"waited 10 s for 2 kept readings: {seqs}"
