@@ -8,6 +8,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,15 +75,33 @@ def store(session: Session, rollups: list[SegmentRollup]) -> int:
     return stored
 
 
+class Rollup(NamedTuple):
+    """One stored rollup as a plain row (cheap for long spans: no ORM object per period)."""
+
+    direction: str
+    start: datetime
+    seconds: int
+    mean: float
+    max: float
+    p95: float
+    mean_bps: float
+    capacity_bps: float
+    points: int
+
+
+ROLLUP_COLUMNS = [getattr(SegmentRollup, name) for name in Rollup._fields]
+
+
 def history(session: Session, segment_id: int, since: datetime, direction: str | None = None,
-            until: datetime | None = None) -> list[SegmentRollup]:
+            until: datetime | None = None) -> list[Rollup]:
     """A segment's rollups starting at or after ``since`` (and at or before ``until``), oldest first."""
-    query = select(SegmentRollup).where(SegmentRollup.segment_id == segment_id, SegmentRollup.start >= since)
+    query = select(*ROLLUP_COLUMNS).where(SegmentRollup.segment_id == segment_id, SegmentRollup.start >= since)
     if direction is not None:
         query = query.where(SegmentRollup.direction == direction)
     if until is not None:
         query = query.where(SegmentRollup.start <= until)
-    return list(session.scalars(query.order_by(SegmentRollup.start, SegmentRollup.direction)))
+    rows = session.connection().execute(query.order_by(SegmentRollup.start, SegmentRollup.direction))
+    return [Rollup._make(row) for row in rows]
 
 
 def means_between(session: Session, segment_id: int, since: datetime,

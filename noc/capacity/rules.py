@@ -431,6 +431,8 @@ def _series(rollups: Sequence[RollupPoint], direction: str | None = None) -> lis
 
 
 def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is UTC:
+        return moment
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: rollup starts and now must be timezone-aware")
     return moment.astimezone(UTC)
