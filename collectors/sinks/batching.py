@@ -205,7 +205,7 @@ class BatchWriter(Generic[T], ABC):
                 batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
                 if self._queue:
                     self._queue_since = now
-                self._in_flight = True
+            self._in_flight = True  # a batch or a chore (a spool replay): drain() waits until its counts are in
             stopping = self._stopping
         try:
             self._handle(batch, chore_due, stopping)

@@ -115,6 +115,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Demo, str]]
     assert code == 0 and "Traceback" not in running.log, running.log
 
 
+def get(url: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    """A GET with room for a loaded machine (httpx's default of 5 s timed out under a busy test run)."""
+    return httpx.get(url, headers=headers, timeout=60)
+
+
 def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
@@ -124,13 +129,13 @@ def test_role_tokens_and_the_demo_inventory(demo: tuple[Demo, str]) -> None:
     running, base = demo
     tokens = running.tokens()
     assert set(tokens) == {"admin", "noc_engineer", "agent", "complaint_handler", "viewer"}
-    assert httpx.get(f"{base}/api/v1/subscribers").status_code == 401
-    assert httpx.get(f"{base}/api/v1/subscribers", headers=auth(tokens["viewer"])).status_code == 403
-    admin = httpx.get(f"{base}/api/v1/subscribers", headers=auth(tokens["admin"]))
+    assert get(f"{base}/api/v1/subscribers").status_code == 401
+    assert get(f"{base}/api/v1/subscribers", headers=auth(tokens["viewer"])).status_code == 403
+    admin = get(f"{base}/api/v1/subscribers", headers=auth(tokens["admin"]))
     assert admin.status_code == 200 and admin.json()["total"] == 200
-    segments = httpx.get(f"{base}/api/v1/segments?limit=100", headers=auth(tokens["viewer"])).json()["items"]
+    segments = get(f"{base}/api/v1/segments?limit=100", headers=auth(tokens["viewer"])).json()["items"]
     assert sorted(s["kind"] for s in segments) == ["access"] * 4 + ["aggregation", "core", "international"]
-    assert httpx.get(f"{base}/api/v1/openapi.json").status_code == 200
+    assert get(f"{base}/api/v1/openapi.json").status_code == 200
     for token in tokens.values():  # tokens live in tokens.json (0600), never in the demo's output
         assert token not in running.log
 
@@ -145,12 +150,12 @@ def test_demo_shows_live_network_and_raises_one_ticket_for_the_climbing_segment(
     seen: dict[str, list[float]] = {}
     grades: dict[str, int] = {}
     while time.monotonic() - started < 90:
-        for segment in httpx.get(f"{base}/api/v1/capacity/now", headers=headers).json():
+        for segment in get(f"{base}/api/v1/capacity/now", headers=headers).json():
             if segment["down"] is not None:
                 values = seen.setdefault(segment["name"], [])
                 if not values or values[-1] != segment["down"]["utilization"]:
                     values.append(segment["down"]["utilization"])
-        grades = httpx.get(f"{base}/api/v1/health/cpes", headers=headers).json()["grades"]
+        grades = get(f"{base}/api/v1/health/cpes", headers=headers).json()["grades"]
         if len(seen) == 7 and all(len(v) >= 2 for v in seen.values()) and sum(grades.values()) == 200:
             break
         time.sleep(2)
@@ -159,14 +164,14 @@ def test_demo_shows_live_network_and_raises_one_ticket_for_the_climbing_segment(
     assert sum(grades.values()) == 200 and grades.get("bad", 0) >= 1 and grades.get("unreachable", 0) >= 1, grades
     tickets: list[dict[str, object]] = []
     while time.monotonic() - started < 360 and not tickets:
-        tickets = httpx.get(f"{base}/api/v1/tickets?active=true", headers=headers).json()["items"]
+        tickets = get(f"{base}/api/v1/tickets?active=true", headers=headers).json()["items"]
         time.sleep(5)
     assert tickets, f"no ticket after {time.monotonic() - started:.0f} s; the demo's output:\n{running.log}"
     time.sleep(35)  # one more evaluation: the breach goes on, still one ticket
-    tickets = httpx.get(f"{base}/api/v1/tickets?active=true", headers=headers).json()["items"]
+    tickets = get(f"{base}/api/v1/tickets?active=true", headers=headers).json()["items"]
     assert [(t["segment"], t["rule"], t["state"]) for t in tickets] == [("sg-maribor-1", "sustained", "open")]
     assert len(tickets[0]["evidence"]) >= 3  # type: ignore[arg-type]
-    chart = httpx.get(f"{base}{tickets[0]['chart']}", headers=headers)
+    chart = get(f"{base}{tickets[0]['chart']}", headers=headers)
     assert chart.status_code == 200 and "70 % upgrade threshold" in chart.text
 
 
@@ -186,10 +191,10 @@ def test_demo_mails_maintenance_notices_into_its_sink(demo: tuple[Demo, str]) ->
     assert {m["Content-Language"] for m in mails} == {"sl", "en"}
     link = str(mails[0]["List-Unsubscribe"]).strip("<> ")
     assert link.startswith(f"{base}/optout/")
-    page = httpx.get(link)
+    page = get(link)
     assert page.status_code == 200 and "<form" in page.text
-    notices = httpx.get(f"{base}/api/v1/maintenance/windows/1/notices",
-                        headers=auth(running.tokens()["noc_engineer"])).json()
+    notices = get(f"{base}/api/v1/maintenance/windows/1/notices",
+                 headers=auth(running.tokens()["noc_engineer"])).json()
     assert [(n["kind"], n["sent"], n["opted_out"]) for n in notices] == [("announcement", 48, 2)]
 
 
@@ -202,7 +207,7 @@ def test_demo_log_is_quiet_and_in_one_time_zone(demo: tuple[Demo, str]) -> None:
     stamped = [line for line in lines if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}Z ", line)]
     assert stamped and all(" INFO " in line or " WARNING " in line or " ERROR " in line for line in stamped)
     assert any("segments cycle:" in line for line in lines)
-    jobs = httpx.get(f"{base}/api/v1/health").json()["scheduler"]["jobs"]
+    jobs = get(f"{base}/api/v1/health").json()["scheduler"]["jobs"]
     assert jobs and all(j["next_run"].endswith("+00:00") for j in jobs if j["next_run"])
 
 
@@ -239,8 +244,8 @@ def test_restart_keeps_the_data_with_fresh_tokens(tmp_path: Path) -> None:
         base = again.wait_healthy()
         fresh = again.tokens()
         assert fresh["admin"] != tokens["admin"]
-        assert httpx.get(f"{base}/api/v1/subscribers", headers=auth(tokens["admin"])).status_code == 401
-        assert httpx.get(f"{base}/api/v1/subscribers", headers=auth(fresh["admin"])).status_code == 200
+        assert get(f"{base}/api/v1/subscribers", headers=auth(tokens["admin"])).status_code == 401
+        assert get(f"{base}/api/v1/subscribers", headers=auth(fresh["admin"])).status_code == 200
     finally:
         assert again.stop() == 0, again.log
     assert "demo inventory created" not in again.log
