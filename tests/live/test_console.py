@@ -133,6 +133,8 @@ def test_the_live_check_flow_in_headless_chromium(settings: Settings, net: Datab
             shutil.copy(shot, ARTIFACTS / "console-live.png")
             page.click("#close")  # no note: refused, the session stays open
             expect(page.locator("#error")).to_contain_text("describe the work")
+            # the page shown again streams anew; its look is audited before its first reading shows
+            expect(page.locator("#grade")).to_have_text("bad", timeout=10_000)
             page.fill("#note", "splitter replaced, levels back to normal")
             page.click("#close")
             expect(page.locator("#closed")).to_be_visible()
