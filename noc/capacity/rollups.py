@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from noc.capacity.models import SegmentLatest, SegmentRollup
+from noc.core.db import epoch_seconds
 from noc.polling.events import SegmentPoint
 
 DEFAULT_PERIOD_S = 300
@@ -86,10 +87,11 @@ def history(session: Session, segment_id: int, since: datetime, direction: str |
 
 
 def means_between(session: Session, segment_id: int, since: datetime,
-                  until: datetime) -> list[tuple[str, datetime, int, float]]:
-    """(direction, start, seconds, mean) of a segment's rollups starting within ``[since, until]``, oldest first
-    (plain rows: cheap for long spans)."""
-    query = select(SegmentRollup.direction, SegmentRollup.start, SegmentRollup.seconds, SegmentRollup.mean).where(
+                  until: datetime) -> list[tuple[str, float, int, float]]:
+    """(direction, start, seconds, mean) of a segment's rollups starting within ``[since, until]``, oldest first;
+    ``start`` in seconds since 1970 (plain rows, no datetime each: cheap for long spans)."""
+    query = select(SegmentRollup.direction, epoch_seconds(SegmentRollup.start), SegmentRollup.seconds,
+                   SegmentRollup.mean).where(
         SegmentRollup.segment_id == segment_id, SegmentRollup.start >= since, SegmentRollup.start <= until)
     return [(d, start, seconds, mean) for d, start, seconds, mean in
             session.connection().execute(query.order_by(SegmentRollup.start, SegmentRollup.direction))]

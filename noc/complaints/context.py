@@ -58,14 +58,14 @@ class Context:
 
 
 class _Rollups:
-    """One direction's rollups, searchable by time."""
+    """One direction's rollups, searchable by time (seconds since 1970)."""
 
-    def __init__(self, rows: Sequence[tuple[datetime, int, float]]) -> None:
+    def __init__(self, rows: Sequence[tuple[float, int, float]]) -> None:
         self.starts = [start for start, _, _ in rows]
-        self.ends = [start + timedelta(seconds=seconds) for start, seconds, _ in rows]
+        self.ends = [start + seconds for start, seconds, _ in rows]
         self.means = [mean for _, _, mean in rows]
 
-    def at(self, when: datetime) -> float | None:
+    def at(self, when: float) -> float | None:
         i = bisect.bisect_right(self.starts, when) - 1
         return self.means[i] if i >= 0 and when < self.ends[i] else None
 
@@ -112,8 +112,10 @@ def gather(session: Session, subscriber_id: int, samples: Sequence[Sample], wind
     times = [r.at for r in readings]
     parsed: dict[int, list[dict[str, Any]]] = {}
     out: dict[int, Context] = {}
+    down, up = rollups.get("down"), rollups.get("up")
     for sample in samples:
-        utilization = {d: (rollups[d].at(sample.at) if d in rollups else None) for d in ("down", "up")}
+        when = sample.at.timestamp()
+        utilization = {"down": down.at(when) if down else None, "up": up.at(when) if up else None}
         out[sample.id] = Context(segment.name if segment else None, utilization,
                                  _health(readings, times, parsed, fleet, sample.at, window), sample.medium)
     return out
