@@ -412,12 +412,13 @@ class _Sink:
 
 
 def copy_rows(chunk: list[Parsed], sha256: str, now: datetime) -> bytes:
-    """Checked rows (their subscriber resolved) in ``COPY``'s text format, in :data:`STORED` column order."""
+    """Checked rows (their subscriber resolved) in ``COPY``'s text format, in :data:`STORED` column order (the test
+    id as PostgreSQL's uuid: without its ``O``)."""
     tail = f"\t{sha256}\t{now.isoformat()}\n"
     lines = []
     for parsed in chunk:
         v = parsed.values
-        lines.append(f"{v['subscriber_id']}\t{v['open_test_uuid']}\t{v['time_utc'].isoformat()}\t"
+        lines.append(f"{v['subscriber_id']}\t{v['open_test_uuid'][1:]}\t{v['time_utc'].isoformat()}\t"
                      f"{v['download_kbit']}\t{v['upload_kbit']}\t{v['ping_ms']!r}\t{_copy_value(v['jitter_ms'])}\t"
                      f"{_copy_value(v['packet_loss'])}\t{_copy_text(v['server_name'])}\t"
                      f"{_copy_text(v['platform'])}\t{v['medium']}{tail}")
