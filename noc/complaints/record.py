@@ -60,6 +60,7 @@ class Record:
         set_aside_counts: dict[str, int] = {}
         for reason in campaign.set_aside.values():
             set_aside_counts[reason] = set_aside_counts.get(reason, 0) + 1
+        healths: dict[int, dict[str, Any] | None] = {}
         return {
             "subscriber": {"id": self.subscriber.id, "number": self.subscriber.number, "name": self.subscriber.name},
             "package": {"code": self.package.code, "name": self.package.name, "download": speeds.download,
@@ -75,14 +76,20 @@ class Record:
             "directions": self.judgement.directions,
             "cause": self.cause,
             "causes": [{"cause": c.cause, "evidence": c.evidence, "measurements": c.measurements} for c in self.causes],
-            "measurements": [self._measurement(row, sample) for row, sample in zip(self.rows, self.samples,
-                                                                                      strict=True)],
+            "measurements": [self._measurement(row, sample, healths)
+                             for row, sample in zip(self.rows, self.samples, strict=True)],
         }
 
-    def _measurement(self, row: Any, sample: Sample) -> dict[str, Any]:
+    def _measurement(self, row: Any, sample: Sample, healths: dict[int, dict[str, Any] | None]) -> dict[str, Any]:
+        """One measurement's entry; ``healths`` keeps the entry of each health once made (many measurements share
+        one capture reading)."""
         reason = self.judgement.campaign.set_aside.get(sample.id)
         context = self.contexts[sample.id]
         health = context.health
+        key = id(health)
+        if key not in healths:
+            healths[key] = None if health is None else {"grade": health.grade, "at": health.at.isoformat(),
+                                                        "source": health.source, "findings": health.findings}
         return {
             "id": row.id, "open_test_uuid": row.open_test_uuid, "time_utc": row.time_utc.isoformat(),
             "local_time": sample.local.isoformat(timespec="seconds"), "download_mbps": sample.download,
@@ -90,10 +97,7 @@ class Record:
             "packet_loss": row.packet_loss, "server_name": row.server_name, "platform": row.platform,
             "medium": row.medium, "source_sha256": row.source_sha256, "counted": reason is None,
             "set_aside": reason,
-            "context": {"segment": context.segment, "utilization": context.utilization,
-                        "cpe_health": None if health is None else {
-                            "grade": health.grade, "at": health.at.isoformat(), "source": health.source,
-                            "findings": health.findings}},
+            "context": {"segment": context.segment, "utilization": context.utilization, "cpe_health": healths[key]},
         }
 
 
@@ -141,8 +145,8 @@ def build_record(session: Session, subscriber_id: int, start: date, end: date, p
     rows = list(session.connection().execute(select(*MEASUREMENT_COLUMNS).where(
         Measurement.subscriber_id == subscriber_id, Measurement.time_utc >= first, Measurement.time_utc < after)
         .order_by(Measurement.time_utc, Measurement.id)))
-    samples = [Sample(r.id, r.open_test_uuid, r.time_utc, r.time_utc.astimezone(zone), r.download_kbit / 1000,
-                      r.upload_kbit / 1000, r.ping_ms, r.medium) for r in rows]
+    samples = [Sample(id_, test_id, at, at.astimezone(zone), down / 1000, up / 1000, ping, medium)
+               for id_, test_id, at, down, up, ping, _, _, _, _, medium, _ in rows]
     speeds = package_speeds(package)
     judgement = judge(samples, profile, speeds)
     contexts = gather(session, subscriber_id, samples, profile.attribution.health_window_minutes)
