@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from noc.complaints.pdf import render_pdf
+from noc.core.gcpause import gc_paused
 
 CSV_COLUMNS = ("id", "open_test_uuid", "time_utc", "local_time", "download_mbps", "upload_mbps", "ping_ms",
                "jitter_ms", "packet_loss", "medium", "server_name", "platform", "counted", "set_aside", "segment",
@@ -51,6 +52,7 @@ def _json(value: Any) -> bytes:
     return orjson.dumps(value, default=str, option=JSON_OPTIONS)
 
 
+@gc_paused()
 def build_pack(case: dict[str, Any], document: dict[str, Any], version: int, generated_at: datetime,
                timezone: str) -> tuple[bytes, str]:
     """The pack's zip bytes and their SHA-256, from the case and its record's document.

@@ -16,6 +16,7 @@ from noc.complaints.method import SET_ASIDE, Judgement, Sample, Speeds, describe
 from noc.complaints.models import Measurement
 from noc.complaints.profiles import Profile
 from noc.core.errors import InvalidInput, NotFound
+from noc.core.gcpause import gc_paused
 from noc.inventory.models import Contract, Package, Subscriber
 
 MAX_PERIOD_DAYS = 366
@@ -53,6 +54,7 @@ class Record:
         """The package's speeds."""
         return package_speeds(self.package)
 
+    @gc_paused()
     def document(self) -> dict[str, Any]:
         """The record as JSON-ready data."""
         campaign = self.judgement.campaign
@@ -129,6 +131,7 @@ def package_in_force(session: Session, subscriber_id: int, start: date, end: dat
     return package
 
 
+@gc_paused()
 def build_record(session: Session, subscriber_id: int, start: date, end: date, profile: Profile) -> Record:
     """The discrepancy record of ``subscriber_id`` from ``start`` to ``end`` (local dates, inclusive)."""
     subscriber = session.get(Subscriber, subscriber_id)
