@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from noc.capacity.models import SegmentLatest, SegmentRollup
+from noc.core.db import epoch_seconds
 from noc.polling.events import SegmentPoint
 
 DEFAULT_PERIOD_S = 300
@@ -104,14 +105,14 @@ def history(session: Session, segment_id: int, since: datetime, direction: str |
     return [Rollup._make(row) for row in rows]
 
 
-def means_between(session: Session, segment_id: int, since: datetime,
-                  until: datetime) -> list[tuple[str, datetime, int, float]]:
-    """(direction, start, seconds, mean) of a segment's rollups starting within ``[since, until]``, oldest first
-    (plain rows: cheap for long spans)."""
-    query = select(SegmentRollup.direction, SegmentRollup.start, SegmentRollup.seconds, SegmentRollup.mean).where(
-        SegmentRollup.segment_id == segment_id, SegmentRollup.start >= since, SegmentRollup.start <= until)
-    return [(d, start, seconds, mean) for d, start, seconds, mean in
-            session.connection().execute(query.order_by(SegmentRollup.start, SegmentRollup.direction))]
+def means_between(session: Session, segment_id: int, direction: str, since: datetime,
+                  until: datetime) -> list[tuple[float, int, float]]:
+    """(start, seconds, mean) of a segment direction's rollups starting within ``[since, until]``, oldest first;
+    ``start`` in seconds since 1970 (plain rows, no datetime each: cheap for long spans)."""
+    query = select(epoch_seconds(SegmentRollup.start), SegmentRollup.seconds, SegmentRollup.mean).where(
+        SegmentRollup.segment_id == segment_id, SegmentRollup.direction == direction, SegmentRollup.start >= since,
+        SegmentRollup.start <= until).order_by(SegmentRollup.start)
+    return [(start, seconds, mean) for start, seconds, mean in session.connection().execute(query)]
 
 
 def keep_latest(session: Session, points: list[SegmentPoint]) -> None:

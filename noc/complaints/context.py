@@ -58,14 +58,14 @@ class Context:
 
 
 class _Rollups:
-    """One direction's rollups, searchable by time."""
+    """One direction's rollups, searchable by time (seconds since 1970)."""
 
-    def __init__(self, rows: Sequence[tuple[datetime, int, float]]) -> None:
+    def __init__(self, rows: Sequence[tuple[float, int, float]]) -> None:
         self.starts = [start for start, _, _ in rows]
-        self.ends = [start + timedelta(seconds=seconds) for start, seconds, _ in rows]
+        self.ends = [start + seconds for start, seconds, _ in rows]
         self.means = [mean for _, _, mean in rows]
 
-    def at(self, when: datetime) -> float | None:
+    def at(self, when: float) -> float | None:
         i = bisect.bisect_right(self.starts, when) - 1
         return self.means[i] if i >= 0 and when < self.ends[i] else None
 
@@ -99,9 +99,8 @@ def gather(session: Session, subscriber_id: int, samples: Sequence[Sample], wind
     if samples:
         first, last = min(s.at for s in samples), max(s.at for s in samples)
         if segment is not None:
-            rows = means_between(session, segment.id, first - ROLLUP_REACH, last)
-            rollups = {d: _Rollups([(start, seconds, mean) for direction, start, seconds, mean in rows
-                                    if direction == d]) for d in ("down", "up")}
+            rollups = {d: _Rollups(means_between(session, segment.id, d, first - ROLLUP_REACH, last))
+                       for d in ("down", "up")}
         if cpes:
             query = select(CaptureReading.at, CaptureReading.ok, CaptureReading.grade, CaptureReading.readings,
                            CaptureReading.error).where(
@@ -109,30 +108,35 @@ def gather(session: Session, subscriber_id: int, samples: Sequence[Sample], wind
                 CaptureReading.at <= last + window).order_by(CaptureReading.at)
             readings = [_Reading(*row) for row in session.execute(query)]
     fleet = [h for h in (session.get(CpeHealth, c.id) for c in cpes) if h is not None]
-    times = [r.at for r in readings]
-    parsed: dict[int, list[dict[str, Any]]] = {}
+    times = [r.at.timestamp() for r in readings]
+    chosen: dict[int, Health] = {}
     out: dict[int, Context] = {}
+    down, up = rollups.get("down"), rollups.get("up")
+    segment_name = segment.name if segment else None
     for sample in samples:
-        utilization = {d: (rollups[d].at(sample.at) if d in rollups else None) for d in ("down", "up")}
-        out[sample.id] = Context(segment.name if segment else None, utilization,
-                                 _health(readings, times, parsed, fleet, sample.at, window), sample.medium)
+        when = sample.at.timestamp()
+        utilization = {"down": down.at(when) if down else None, "up": up.at(when) if up else None}
+        out[sample.id] = Context(segment_name, utilization,
+                                 _health(readings, times, chosen, fleet, sample.at, when, window), sample.medium)
     return out
 
 
-def _health(readings: list[_Reading], times: list[datetime], parsed: dict[int, list[dict[str, Any]]],
-            fleet: list[CpeHealth], at: datetime, window: timedelta) -> Health | None:
-    """The worst captured grade within ``window`` of ``at``; else a fleet verdict that close; else None.
-    ``parsed`` keeps each reading's findings once read."""
-    low, high = bisect.bisect_left(times, at - window), bisect.bisect_right(times, at + window)
+def _health(readings: list[_Reading], times: list[float], chosen: dict[int, Health], fleet: list[CpeHealth],
+            at: datetime, when: float, window: timedelta) -> Health | None:
+    """The worst captured grade within ``window`` of ``at`` (``when``: the same in seconds since 1970, as ``times``
+    are the readings'); else a fleet verdict that close; else None. ``chosen`` keeps the health made of each
+    reading once (measurements near the same reading share it)."""
+    reach = window.total_seconds()
+    low, high = bisect.bisect_left(times, when - reach), bisect.bisect_right(times, when + reach)
     if low < high:
         index = low
         if high - low > 1:  # the worst grade, the nearest among equals
-            index = max(range(low, high), key=lambda i: (GRADE_RANK.get(readings[i].grade, 0),
-                                                          -abs((readings[i].at - at).total_seconds())))
-        worst = readings[index]
-        if index not in parsed:
-            parsed[index] = _findings(worst)
-        return Health(worst.grade, worst.at, "capture", parsed[index])
+            index = max(range(low, high), key=lambda i: (GRADE_RANK.get(readings[i].grade, 0), -abs(times[i] - when)))
+        health = chosen.get(index)
+        if health is None:
+            worst = readings[index]
+            health = chosen[index] = Health(worst.grade, worst.at, "capture", _findings(worst))
+        return health
     close = [h for h in fleet if abs(h.at - at) <= window]
     if close:
         worst_fleet = max(close, key=lambda h: GRADE_RANK.get(h.grade, 0))

@@ -208,11 +208,11 @@ def read_records(name: str, content: bytes) -> Records:
 
 
 def _csv_records(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise FileFormatError(f"{name}: not valid CSV ({exc})") from None
+    if any(c in text for c in '"\r\0'):
+        rows = _csv_rows(name, text)
+    else:  # nothing quoted: a line's cells are its text split at commas, as csv reads them (3x faster)
+        rows = ((n, line.split(",") if line else []) for n, line in enumerate(text.split("\n"), start=1))
+    header = next(rows, (0, []))[1]
     if not header:
         raise FileFormatError(f"{name}: empty file (expected a header line with {', '.join(REQUIRED)})")
     names = [h.strip() for h in header]
@@ -220,6 +220,15 @@ def _csv_records(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
     if missing:
         raise FileFormatError(f"{name}: the header lacks {', '.join(missing)}")
     width = len(names)
+    for n, cells in rows:
+        if len(cells) > width:
+            yield n, {"__problem__": "more cells than the header has columns"}
+        elif cells:
+            yield n, dict(zip(names, cells, strict=False))  # a short row lacks its last columns
+
+
+def _csv_rows(name: str, text: str) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text))
     while True:
         try:
             cells = next(reader)
@@ -227,10 +236,7 @@ def _csv_records(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
             return
         except csv.Error as exc:
             raise FileFormatError(f"{name}: line {reader.line_num}: not valid CSV ({exc})") from None
-        if len(cells) > width:
-            yield reader.line_num, {"__problem__": "more cells than the header has columns"}
-        elif cells:
-            yield reader.line_num, dict(zip(names, cells, strict=False))  # a short row lacks its last columns
+        yield reader.line_num, cells
 
 
 def _json_records(name: str, text: str) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -412,12 +418,13 @@ class _Sink:
 
 
 def copy_rows(chunk: list[Parsed], sha256: str, now: datetime) -> bytes:
-    """Checked rows (their subscriber resolved) in ``COPY``'s text format, in :data:`STORED` column order."""
+    """Checked rows (their subscriber resolved) in ``COPY``'s text format, in :data:`STORED` column order (the test
+    id as PostgreSQL's uuid: without its ``O``)."""
     tail = f"\t{sha256}\t{now.isoformat()}\n"
     lines = []
     for parsed in chunk:
         v = parsed.values
-        lines.append(f"{v['subscriber_id']}\t{v['open_test_uuid']}\t{v['time_utc'].isoformat()}\t"
+        lines.append(f"{v['subscriber_id']}\t{v['open_test_uuid'][1:]}\t{v['time_utc'].isoformat()}\t"
                      f"{v['download_kbit']}\t{v['upload_kbit']}\t{v['ping_ms']!r}\t{_copy_value(v['jitter_ms'])}\t"
                      f"{_copy_value(v['packet_loss'])}\t{_copy_text(v['server_name'])}\t"
                      f"{_copy_text(v['platform'])}\t{v['medium']}{tail}")

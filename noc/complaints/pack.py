@@ -11,13 +11,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from noc.complaints.pdf import render_pdf
+from noc.core.gcpause import gc_paused
 
 CSV_COLUMNS = ("id", "open_test_uuid", "time_utc", "local_time", "download_mbps", "upload_mbps", "ping_ms",
                "jitter_ms", "packet_loss", "medium", "server_name", "platform", "counted", "set_aside", "segment",
@@ -39,31 +42,55 @@ def measurements_csv(measurements: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode()
 
 
+JSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME
+"""Dates and times are written as ``str()`` writes them (as the standard library's encoder with ``default=str``
+did), so record.json reads the same whichever wrote it."""
+
+
 def _json(value: Any) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str).encode()
+    """Compact UTF-8 JSON (orjson: the record of 10,000 measurements is 7 MB, 0.1 s with the standard encoder)."""
+    return orjson.dumps(value, default=str, option=JSON_OPTIONS)
 
 
+@gc_paused()
 def build_pack(case: dict[str, Any], document: dict[str, Any], version: int, generated_at: datetime,
                timezone: str) -> tuple[bytes, str]:
-    """The pack's zip bytes and their SHA-256, from the case and its record's document."""
+    """The pack's zip bytes and their SHA-256, from the case and its record's document.
+
+    The JSON and CSV are compressed and hashed on a second thread while the PDF is set: zlib and hashlib let go
+    of the GIL, so on a machine with a free core the pack is ready sooner for the same CPU time."""
     local = generated_at.astimezone(ZoneInfo(timezone))
     data = {"pack": {"case": case["id"], "version": version, "generated_at": local.isoformat(),
                      "timezone": timezone},
-            "case": json.loads(_json(case)), "record": document}  # the PDF shows what record.json holds (text dates)
-    files = {"evidence.pdf": render_pdf(data, generated_at), "record.json": _json(data),
-             "measurements.csv": measurements_csv(document["measurements"])}
-    digests = {name: hashlib.sha256(content).hexdigest() for name, content in files.items()}
-    files["manifest.json"] = _json({"case": case["id"], "version": version, "generated_at": local.isoformat(),
-                                    "algorithm": "SHA-256",
-                                    "files": {n: {"sha256": digests[n], "bytes": len(files[n])} for n in digests}})
-    files["SHA256SUMS"] = "".join(f"{digests[n]}  {n}\n" for n in digests).encode()
+            "case": orjson.loads(_json(case)), "record": document}  # the PDF shows what record.json holds (text dates)
+    files = {"record.json": _json(data), "measurements.csv": measurements_csv(document["measurements"])}
     buffer = io.BytesIO()
-    stamp = local.timetuple()[:6]
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
-        for name, content in files.items():
-            info = zipfile.ZipInfo(f"complaint-{case['id']}-v{version}/{name}", date_time=stamp)
-            info.compress_type = zipfile.ZIP_STORED if name.endswith(".pdf") else zipfile.ZIP_DEFLATED  # compressed
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, content)
+        entry = _Entries(archive, f"complaint-{case['id']}-v{version}/", local.timetuple()[:6])
+        with ThreadPoolExecutor(1, thread_name_prefix="pack") as pool:
+            stored = pool.submit(lambda: {name: entry.add(name, content) for name, content in files.items()})
+            pdf = render_pdf(data, generated_at)
+            data_digests = stored.result()  # the zip takes one entry at a time
+        digests = {"evidence.pdf": entry.add("evidence.pdf", pdf), **data_digests}
+        files["evidence.pdf"] = pdf
+        entry.add("manifest.json", _json({
+            "case": case["id"], "version": version, "generated_at": local.isoformat(), "algorithm": "SHA-256",
+            "files": {n: {"sha256": digests[n], "bytes": len(files[n])} for n in digests}}))
+        entry.add("SHA256SUMS", "".join(f"{digests[n]}  {n}\n" for n in digests).encode())
     content = buffer.getvalue()
     return content, hashlib.sha256(content).hexdigest()
+
+
+class _Entries:
+    """Adds files to a pack's zip under one folder with one timestamp (the PDF stored as is: it is compressed)."""
+
+    def __init__(self, archive: zipfile.ZipFile, folder: str, stamp: tuple[int, ...]) -> None:
+        self.archive, self.folder, self.stamp = archive, folder, stamp
+
+    def add(self, name: str, content: bytes) -> str:
+        """Add ``name``; its SHA-256."""
+        info = zipfile.ZipInfo(self.folder + name, date_time=self.stamp)  # type: ignore[arg-type]
+        info.compress_type = zipfile.ZIP_STORED if name.endswith(".pdf") else zipfile.ZIP_DEFLATED
+        info.external_attr = 0o644 << 16
+        self.archive.writestr(info, content)
+        return hashlib.sha256(content).hexdigest()

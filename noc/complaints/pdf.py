@@ -18,6 +18,7 @@ from fpdf.enums import XPos, YPos
 FONTS = Path(__file__).with_name("fonts")
 SANS = "dejavu"
 MONO = "Courier"
+FOOTER_FONT = "Helvetica"
 VERDICT_WORDS = {"discrepancy": "DISCREPANCY", "no_discrepancy": "NO DISCREPANCY",
                  "insufficient_evidence": "INSUFFICIENT EVIDENCE", "met": "met", "not_met": "NOT MET",
                  "not_judged": "not judged"}
@@ -42,9 +43,9 @@ class _Pdf(FPDF):
         self.set_auto_page_break(True, margin=14)
         self.set_margins(12, 12, 12)
 
-    def footer(self) -> None:
+    def footer(self) -> None:  # a core font (Latin-1 text) on every page: a TrueType cell costs far more
         self.set_y(-10)
-        self.set_font(SANS, "", 7)
+        self.set_font(FOOTER_FONT, "", 7)
         self.set_text_color(110, 110, 110)
         self.cell(0, 4, f"{self.footer_text} · page {self.page_no()}/{{nb}}", align="C")
         self.set_text_color(0, 0, 0)

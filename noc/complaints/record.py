@@ -16,6 +16,7 @@ from noc.complaints.method import SET_ASIDE, Judgement, Sample, Speeds, describe
 from noc.complaints.models import Measurement
 from noc.complaints.profiles import Profile
 from noc.core.errors import InvalidInput, NotFound
+from noc.core.gcpause import gc_paused
 from noc.inventory.models import Contract, Package, Subscriber
 
 MAX_PERIOD_DAYS = 366
@@ -53,6 +54,7 @@ class Record:
         """The package's speeds."""
         return package_speeds(self.package)
 
+    @gc_paused()
     def document(self) -> dict[str, Any]:
         """The record as JSON-ready data."""
         campaign = self.judgement.campaign
@@ -60,6 +62,7 @@ class Record:
         set_aside_counts: dict[str, int] = {}
         for reason in campaign.set_aside.values():
             set_aside_counts[reason] = set_aside_counts.get(reason, 0) + 1
+        healths: dict[int, dict[str, Any] | None] = {}
         return {
             "subscriber": {"id": self.subscriber.id, "number": self.subscriber.number, "name": self.subscriber.name},
             "package": {"code": self.package.code, "name": self.package.name, "download": speeds.download,
@@ -75,14 +78,20 @@ class Record:
             "directions": self.judgement.directions,
             "cause": self.cause,
             "causes": [{"cause": c.cause, "evidence": c.evidence, "measurements": c.measurements} for c in self.causes],
-            "measurements": [self._measurement(row, sample) for row, sample in zip(self.rows, self.samples,
-                                                                                      strict=True)],
+            "measurements": [self._measurement(row, sample, healths)
+                             for row, sample in zip(self.rows, self.samples, strict=True)],
         }
 
-    def _measurement(self, row: Any, sample: Sample) -> dict[str, Any]:
+    def _measurement(self, row: Any, sample: Sample, healths: dict[int, dict[str, Any] | None]) -> dict[str, Any]:
+        """One measurement's entry; ``healths`` keeps the entry of each health once made (many measurements share
+        one capture reading)."""
         reason = self.judgement.campaign.set_aside.get(sample.id)
         context = self.contexts[sample.id]
         health = context.health
+        key = id(health)
+        if key not in healths:
+            healths[key] = None if health is None else {"grade": health.grade, "at": health.at.isoformat(),
+                                                        "source": health.source, "findings": health.findings}
         return {
             "id": row.id, "open_test_uuid": row.open_test_uuid, "time_utc": row.time_utc.isoformat(),
             "local_time": sample.local.isoformat(timespec="seconds"), "download_mbps": sample.download,
@@ -90,10 +99,7 @@ class Record:
             "packet_loss": row.packet_loss, "server_name": row.server_name, "platform": row.platform,
             "medium": row.medium, "source_sha256": row.source_sha256, "counted": reason is None,
             "set_aside": reason,
-            "context": {"segment": context.segment, "utilization": context.utilization,
-                        "cpe_health": None if health is None else {
-                            "grade": health.grade, "at": health.at.isoformat(), "source": health.source,
-                            "findings": health.findings}},
+            "context": {"segment": context.segment, "utilization": context.utilization, "cpe_health": healths[key]},
         }
 
 
@@ -125,6 +131,7 @@ def package_in_force(session: Session, subscriber_id: int, start: date, end: dat
     return package
 
 
+@gc_paused()
 def build_record(session: Session, subscriber_id: int, start: date, end: date, profile: Profile) -> Record:
     """The discrepancy record of ``subscriber_id`` from ``start`` to ``end`` (local dates, inclusive)."""
     subscriber = session.get(Subscriber, subscriber_id)
@@ -141,8 +148,8 @@ def build_record(session: Session, subscriber_id: int, start: date, end: date, p
     rows = list(session.connection().execute(select(*MEASUREMENT_COLUMNS).where(
         Measurement.subscriber_id == subscriber_id, Measurement.time_utc >= first, Measurement.time_utc < after)
         .order_by(Measurement.time_utc, Measurement.id)))
-    samples = [Sample(r.id, r.open_test_uuid, r.time_utc, r.time_utc.astimezone(zone), r.download_kbit / 1000,
-                      r.upload_kbit / 1000, r.ping_ms, r.medium) for r in rows]
+    samples = [Sample(id_, test_id, at, at.astimezone(zone), down / 1000, up / 1000, ping, medium)
+               for id_, test_id, at, down, up, ping, _, _, _, _, medium, _ in rows]
     speeds = package_speeds(package)
     judgement = judge(samples, profile, speeds)
     contexts = gather(session, subscriber_id, samples, profile.attribution.health_window_minutes)

@@ -9,8 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, NullPool, create_engine, event, text
+from sqlalchemy import DateTime, Engine, Float, MetaData, NullPool, create_engine, event, text
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -45,6 +48,25 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class epoch_seconds(FunctionElement[float]):
+    """Seconds since 1970 (UTC) of a :class:`UTCDateTime` column, as a float computed by the database (to the
+    millisecond on SQLite, the microsecond on PostgreSQL): cheap to read in bulk where times are only compared
+    (no datetime object per row)."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"round((julianday({compiler.process(element.clauses, **kw)}) - 2440587.5) * 86400.0, 3)"
+
+
+@compiles(epoch_seconds)
+def _epoch_default(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date_part('epoch', {compiler.process(element.clauses, **kw)})"
 
 
 def utcnow() -> datetime:
