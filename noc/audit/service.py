@@ -40,7 +40,8 @@ CHECKPOINT_ID = 1
 
 CHAIN_PURPOSE = "audit-chain"
 TERMS_PURPOSE = "audit-search-terms"
-"""Purposes of the keys derived from the secret key (one for the chain, one for search terms)."""
+VALUES_PURPOSE = "audit-changed-values"
+"""Purposes of the keys derived from the secret key (the chain, search terms, changed personal values)."""
 
 
 def entry_digest(entry: AuditEntry, key: bytes) -> str:
@@ -74,6 +75,13 @@ def search_term(session: Session, value: str) -> str:
     computes it, so an auditor can find the searches for a value without the log holding it)."""
     tag = hmac.new(session_key(session, TERMS_PURPOSE), value.strip().lower().encode(), hashlib.sha256)
     return "hmac:" + tag.hexdigest()[:32]
+
+
+def value_hash(session: Session, value: Any) -> str:
+    """How an old or new value of a changed personal field is kept in the audit log: a keyed hash of the exact value
+    (``noc audit term --changed`` computes it, so an auditor can check what a field held)."""
+    text = "" if value is None else str(value)
+    return "hmac:" + hmac.new(session_key(session, VALUES_PURPOSE), text.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def record(

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from noc.core.db import Base
 from noc.inventory.models import Contract, Cpe, Credential, Device, Package, Segment, Subscriber
+from noc.inventory.privacy import PERSONAL_FIELDS
 from noc.inventory.schemas import (
     ContractIn,
     CpeIn,
@@ -47,6 +48,8 @@ class Kind:
     """Input fields never shown in output."""
     personal: bool = False
     """Rows hold subscribers' personal data: reads are audited and limited to some roles."""
+    personal_fields: tuple[str, ...] = ()
+    """Columns that identify a person: a change audits keyed hashes of the old and new values, never the values."""
     order: int = 0
     """Position in an import: references point to kinds with a lower order."""
     ref_by_field: dict[str, Ref] = field(init=False, repr=False, compare=False)
@@ -66,7 +69,7 @@ CREDENTIAL = Kind(
 PACKAGE = Kind("package", "packages", Package, PackageIn, ("code",), order=1)
 SUBSCRIBER = Kind(
     "subscriber", "subscribers", Subscriber, SubscriberIn, ("number",),
-    unique=("username",), special=("notification_opt_outs",), personal=True, order=2,
+    unique=("username",), special=("notification_opt_outs",), personal=True, personal_fields=PERSONAL_FIELDS, order=2,
 )
 CONTRACT = Kind(
     "contract", "contracts", Contract, ContractIn, ("subscriber_id", "start_date"),
