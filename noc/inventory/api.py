@@ -25,6 +25,7 @@ from noc.core.http import (
     SessionDep,
     require,
 )
+from noc.core.privacy import marks
 from noc.core.security import (
     ADMINS,
     ALL_ROLES,
@@ -94,9 +95,11 @@ class CredentialFilter(Paging):
 
 
 def output_model(kind: Kind) -> type[BaseModel]:
-    """The response shape of ``kind``: its input fields without secrets, plus id and timestamps."""
+    """The response shape of ``kind``: its input fields without secrets (personal ones marked as on input), plus id
+    and timestamps."""
     fields: dict[str, Any] = {
-        name: (info.annotation, None) for name, info in kind.schema.model_fields.items() if name not in kind.secret
+        name: (info.annotation, Field(None, json_schema_extra=marks(info.json_schema_extra)))
+        for name, info in kind.schema.model_fields.items() if name not in kind.secret
     }
     return create_model(
         f"{kind.schema.__name__.removesuffix('In')}Out",
