@@ -111,3 +111,28 @@ def test_the_openapi_document_marks_every_declared_personal_field(tmp_path: Path
 def runtime_parts() -> list[PersonalData]:
     """Every enabled capability's personal-data part."""
     return [part for _, part in parts("privacy")]
+
+
+def test_inventory_views_answer_only_the_fields_a_role_needs(
+        client: TestClient, net: Database, tokens: dict[str, str]) -> None:
+    def get(role: str, path: str) -> dict[str, Any]:
+        answer = client.get(path, headers={"Authorization": f"Bearer {tokens[role]}", "X-Noc-Reason": "test"})
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    subscriber = get("admin", "/api/v1/subscribers?number=S-1")["items"][0]
+    assert subscriber["tax_number"] == TAX
+    for role in ("agent", "complaint_handler"):  # they identify callers; a release checks the number unseen
+        listed = get(role, "/api/v1/subscribers?number=S-1")["items"][0]
+        one = get(role, f"/api/v1/subscribers/{subscriber['id']}")
+        assert listed["tax_number"] is None and one["tax_number"] is None, role
+        assert listed["name"] == one["name"] == subscriber["name"]
+    cpe = get("admin", "/api/v1/cpes?serial=CM0001")["items"][0]
+    assert cpe["subscriber"] == "S-1" and get("agent", f"/api/v1/cpes/{cpe['id']}")["subscriber"] == "S-1"
+    engineer = get("noc_engineer", "/api/v1/cpes?serial=CM0001")["items"][0]
+    assert engineer["subscriber"] is None and engineer["mac"] == cpe["mac"]  # the network, not the person
+    answer = client.patch(f"/api/v1/cpes/{cpe['id']}", json={"model": "TC4400-EU"},
+                          headers={"Authorization": f"Bearer {tokens['noc_engineer']}"})
+    assert answer.status_code == 200 and answer.json()["subscriber"] is None, answer.text
+    assert get("admin", f"/api/v1/cpes/{cpe['id']}")["subscriber"] == "S-1"  # the change kept the attachment
