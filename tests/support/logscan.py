@@ -51,7 +51,7 @@ class Scanner(logging.Handler):
             text += logging.Formatter().formatException(record.exc_info)
         for kind, pattern in FORBIDDEN.items():
             if pattern.search(text):
-                self.found.append(f"{record.name} ({record.levelname}): a {kind}")
+                self.found.append(f"{record.name} ({record.levelname}): {kind}")
 
 
 class LogScan:
