@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from noc.core.crypto import session_key
 from noc.core.db import utcnow
 from noc.core.security import Actor
 
+log = logging.getLogger("noc.audit")
 GENESIS = "0" * 64
 HEAD_ID = 1
 CHECKPOINT_ID = 1
@@ -245,14 +247,24 @@ def verify_chain(session: Session, anchors: Path | None = None) -> VerifyResult:
 
 def cut(session: Session, through: int, at: datetime) -> int:
     """Remove the entries up to number ``through`` (retention), first moving the checkpoint to the last of them, in
-    the caller's transaction; how many were removed. The chain's check then starts at the checkpoint."""
-    start = chain_start(session, chain_key(session))
+    the caller's transaction; how many were removed. The chain's check then starts at the checkpoint. What would be
+    removed is verified first: a broken part is not cut (that would hide the break), it is logged and kept."""
+    key = chain_key(session)
+    start = chain_start(session, key)
     last = session.get(AuditEntry, through)
     if start is None or last is None or through <= start.seq:
         return 0
+    removed_part = session.scalars(select(AuditEntry).where(AuditEntry.seq > start.seq, AuditEntry.seq <= through)
+                                   .order_by(AuditEntry.seq).execution_options(yield_per=1000))
+    with removed_part:
+        check = verify_entries(removed_part, through, last.digest, key, start)
+    if not check.ok:
+        log.error("audit retention: the chain is not cut, it is broken at entry %s: %s", check.broken_seq,
+                  check.problem)
+        return 0
     checkpoint = session.get(AuditCheckpoint, CHECKPOINT_ID) or AuditCheckpoint(id=CHECKPOINT_ID)
     checkpoint.seq, checkpoint.digest, checkpoint.keyed, checkpoint.at = through, last.digest, last.keyed, at
-    checkpoint.tag = checkpoint_tag(chain_key(session), checkpoint)
+    checkpoint.tag = checkpoint_tag(key, checkpoint)
     session.add(checkpoint)
     removed = session.execute(delete(AuditEntry).where(AuditEntry.seq <= through)
                               .execution_options(preserve_rowcount=True))

@@ -146,3 +146,16 @@ def test_a_held_subscribers_entry_stops_the_cut(db: Database) -> None:
     assert counts == {"audit_entries": 3}
     with db.read_session() as s:
         assert verify_chain(s).ok and verify_chain(s).checked == 0
+
+
+def test_a_broken_part_is_not_cut_away(db: Database, rt: Runtime) -> None:
+    write(db, ["1", "2", "3"])
+    write(db, ["4"])
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_log SET reason = 'rewritten' WHERE seq = 2"))
+    now = at_of(db, 4) + timedelta(days=DAYS)
+    assert run_retention(db, rt.settings, rt.personal_data, now=now)["audit_entries"] == 0
+    with db.read_session() as s:
+        result = verify_chain(s)
+        assert s.get(AuditCheckpoint, 1) is None
+    assert not result.ok and result.broken_seq == 2  # the break stays in sight
