@@ -103,7 +103,7 @@ def test_the_export_holds_every_kind_and_nothing_of_another_subscriber(
     window = announce(client, net, rt, {"Authorization": f"Bearer {tokens['admin']}"})
     path = f"/api/v1/subscribers/{ids['S-1']}/export"
     missing = client.get(path, headers=handler)
-    assert missing.status_code == 422 and missing.json()["error"]["field"] == "reason"
+    assert missing.status_code == 422 and missing.json()["error"]["field"] == "header.X-Noc-Reason"
     viewer = client.get(path, headers={"Authorization": f"Bearer {tokens['viewer']}", "X-Noc-Reason": "x"})
     assert viewer.status_code == 403
     answer = client.get(path, headers={**handler, "X-Noc-Reason": "subject access request SAR-7"})
