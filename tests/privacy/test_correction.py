@@ -11,11 +11,13 @@ from fastapi.testclient import TestClient
 from noc.audit.models import AuditEntry
 from noc.audit.service import parse_details, value_hash, verify_chain
 from noc.core.db import Database
+from noc.core.settings import Settings
 from tests.complaints.conftest import TAX
 from tests.complaints.conftest import client as client
 from tests.complaints.conftest import ids as subscriber_ids
 from tests.complaints.conftest import net as net
 from tests.complaints.conftest import tokens as tokens
+from tests.foundation.test_cli import noc
 
 NEW = {"name": "Janez Novak", "phone": "+386 41 999 888", "email": "janez.novak@example.si", "tax_number": "12345679"}
 """The corrected values (12345679 is a valid tax number: its check digit holds)."""
@@ -27,7 +29,7 @@ def entries(db: Database, action: str) -> list[AuditEntry]:
 
 
 def test_a_correction_is_audited_with_keyed_hashes_of_old_and_new_values(
-        client: TestClient, net: Database, tokens: dict[str, str]) -> None:
+        client: TestClient, net: Database, settings: Settings, tokens: dict[str, str]) -> None:
     admin = {"Authorization": f"Bearer {tokens['admin']}", "X-Noc-Reason": "subscriber's correction request C-4"}
     subscriber = subscriber_ids(net)["S-1"]
     answer = client.patch(f"/api/v1/subscribers/{subscriber}", headers=admin, json={**NEW, "language": "en"})
@@ -46,6 +48,8 @@ def test_a_correction_is_audited_with_keyed_hashes_of_old_and_new_values(
         assert verify_chain(s).ok
         log = json.dumps([[e.reason, e.details, e.object_id] for e in s.scalars(sa.select(AuditEntry))],
                          ensure_ascii=False)
+    auditor = noc(settings, "audit", "term", "--changed", NEW["phone"], check=True).stdout.strip()
+    assert auditor == details["personal"]["phone"]["new"]  # an auditor checks a value without the log holding it
     for value in (*NEW.values(), *old.values(), "+38641999888", "Žagar"):
         if value:
             assert value not in log, f"the audit log holds {value!r} in clear"
