@@ -19,8 +19,8 @@ from noc.privacy.models import LegalHold
 router = APIRouter(tags=["privacy"], responses=ERROR_RESPONSES)
 Exporter = Annotated[Principal, Depends(require(frozenset({Role.ADMIN, Role.COMPLAINT_HANDLER})))]
 Admin = Annotated[Principal, Depends(require(frozenset({Role.ADMIN})))]
-GIVEN = r"\S"
-"""A reason with something in it (not only blanks)."""
+GIVEN = r"\w"
+"""A reason says something: at least one letter or digit (not only blanks or control characters)."""
 RequiredReason = Annotated[str, Header(alias="X-Noc-Reason", min_length=1, max_length=500, pattern=GIVEN,
                                        description="Why (e.g. the subscriber's request reference; kept in the audit "
                                        "log).")]
