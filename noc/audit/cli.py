@@ -48,16 +48,20 @@ def anchor(ctx: typer.Context) -> None:
 
 
 def term(ctx: typer.Context,
-         value: Annotated[str, typer.Argument(help="The searched value (e-mail, name ...).")]) -> None:
-    """Print how the audit log keeps a search for VALUE (a keyed hash), to find who searched for it."""
-    from noc.audit.service import search_term
+         value: Annotated[str, typer.Argument(help="The searched value (e-mail, name ...).")],
+         changed: Annotated[bool, typer.Option("--changed", help="Print the hash a change of a personal field "
+                                               "records for VALUE as its old or new value (exact, not folded).")]
+         = False) -> None:
+    """Print how the audit log keeps a search for VALUE (a keyed hash), to find who searched for it; with --changed,
+    how it keeps VALUE as a changed field's old or new value."""
+    from noc.audit.service import search_term, value_hash
 
     settings = settings_from(ctx)
     with reported_errors(settings):
         settings.resolved_secret_key(create=False)
         db = open_database(ctx)
         with db.read_session() as s:
-            out.print(search_term(s, value))
+            out.print(value_hash(s, value) if changed else search_term(s, value))
         db.dispose()
 
 

@@ -42,3 +42,21 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class AuditCheckpoint(Base):
+    """Where the chain starts after the retention job removed its oldest entries: the last removed entry's
+    number, digest and keying, tagged with the chain's key (a forged checkpoint fails ``noc audit verify``).
+
+    One row (``id`` 1), moved forward at each cut.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    digest: Mapped[str] = mapped_column(String(64))
+    keyed: Mapped[bool] = mapped_column(Boolean)
+    """Whether the last removed entry was keyed (no unkeyed entry may follow it)."""
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tag: Mapped[str] = mapped_column(String(64))

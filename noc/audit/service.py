@@ -7,6 +7,10 @@ a consistent shorter chain, so the head is also *anchored* at intervals outside 
 digest appended to a file (keep it on append-only storage), written to the log, and offered to a webhook.
 Entries written before the chain was keyed (``keyed`` false) are checked with plain SHA-256; none may follow a
 keyed one.
+
+The retention job may remove the oldest entries (:func:`cut`): it first records a *checkpoint*, the last removed
+entry's number and digest tagged with the chain's key, and the check then starts from it, so what remains is
+verified as before and a forged checkpoint is found.
 """
 
 from __future__ import annotations
@@ -14,28 +18,32 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from noc.audit.models import AuditEntry, AuditHead
+from noc.audit.models import AuditCheckpoint, AuditEntry, AuditHead
 from noc.core.crypto import session_key
 from noc.core.db import utcnow
 from noc.core.security import Actor
 
+log = logging.getLogger("noc.audit")
 GENESIS = "0" * 64
 HEAD_ID = 1
+CHECKPOINT_ID = 1
 
 
 CHAIN_PURPOSE = "audit-chain"
 TERMS_PURPOSE = "audit-search-terms"
-"""Purposes of the keys derived from the secret key (one for the chain, one for search terms)."""
+VALUES_PURPOSE = "audit-changed-values"
+"""Purposes of the keys derived from the secret key (the chain, search terms, changed personal values)."""
 
 
 def entry_digest(entry: AuditEntry, key: bytes) -> str:
@@ -69,6 +77,13 @@ def search_term(session: Session, value: str) -> str:
     computes it, so an auditor can find the searches for a value without the log holding it)."""
     tag = hmac.new(session_key(session, TERMS_PURPOSE), value.strip().lower().encode(), hashlib.sha256)
     return "hmac:" + tag.hexdigest()[:32]
+
+
+def value_hash(session: Session, value: Any) -> str:
+    """How an old or new value of a changed personal field is kept in the audit log: a keyed hash of the exact value
+    (``noc audit term --changed`` computes it, so an auditor can check what a field held)."""
+    text = "" if value is None else str(value)
+    return "hmac:" + hmac.new(session_key(session, VALUES_PURPOSE), text.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def record(
@@ -145,9 +160,19 @@ class VerifyResult:
         return self.broken_seq is None and not self.failed
 
 
-def verify_entries(entries: Iterable[AuditEntry], head_seq: int, head_digest: str, key: bytes) -> VerifyResult:
-    """Check a chain given in sequence order against its head."""
-    expected_seq, prev, checked, keyed_seen = 1, GENESIS, 0, False
+@dataclass(frozen=True)
+class Start:
+    """Where a check starts: before the first entry (genesis), or at a checkpoint left by a cut."""
+
+    seq: int = 0
+    digest: str = GENESIS
+    keyed: bool = False
+
+
+def verify_entries(entries: Iterable[AuditEntry], head_seq: int, head_digest: str, key: bytes,
+                   start: Start = Start()) -> VerifyResult:
+    """Check a chain given in sequence order, from ``start``, against its head."""
+    expected_seq, prev, checked, keyed_seen = start.seq + 1, start.digest, 0, start.keyed
     for entry in entries:
         if entry.seq != expected_seq:
             return VerifyResult(checked, expected_seq, f"entry {expected_seq} is missing")
@@ -160,22 +185,46 @@ def verify_entries(entries: Iterable[AuditEntry], head_seq: int, head_digest: st
                                 "under another secret key)")
         keyed_seen = keyed_seen or entry.keyed is not False
         prev, expected_seq, checked = entry.digest, expected_seq + 1, checked + 1
-    if head_seq != checked:
-        return VerifyResult(checked, checked + 1, f"chain head says {head_seq} entries, found {checked}")
+    if head_seq != start.seq + checked:
+        return VerifyResult(checked, start.seq + checked + 1, f"chain head says {head_seq} entries, found "
+                            f"{start.seq + checked}")
     if head_digest != prev:
-        return VerifyResult(checked, checked, "last entry does not match the chain head")
+        return VerifyResult(checked, start.seq + checked, "last entry does not match the chain head")
     return VerifyResult(checked)
 
 
+def checkpoint_tag(key: bytes, checkpoint: AuditCheckpoint) -> str:
+    """The HMAC binding a checkpoint's time, entry number, digest and keying."""
+    at = checkpoint.at.astimezone(UTC).isoformat(timespec="microseconds")
+    data = f"checkpoint|{at}|{checkpoint.seq}|{checkpoint.digest}|{int(checkpoint.keyed)}".encode()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def chain_start(session: Session, key: bytes) -> Start | None:
+    """Where the chain starts: genesis, or the checkpoint of the last cut; None when the checkpoint is forged."""
+    checkpoint = session.get(AuditCheckpoint, CHECKPOINT_ID)
+    if checkpoint is None:
+        return Start()
+    if not hmac.compare_digest(checkpoint_tag(key, checkpoint), checkpoint.tag):
+        return None
+    return Start(checkpoint.seq, checkpoint.digest, checkpoint.keyed)
+
+
 def verify_chain(session: Session, anchors: Path | None = None) -> VerifyResult:
-    """Walk the whole audit log in order and report the first broken link; then hold the chain against every
-    anchor in ``anchors`` (a truncated or rewritten chain no longer reaches or matches them)."""
+    """Walk the audit log in order from its start (genesis or the retention checkpoint) and report the first broken
+    link; then hold the chain against every anchor in ``anchors`` (a truncated or rewritten chain no longer reaches
+    or matches them; anchors older than the checkpoint saw entries retention removed)."""
     head = session.get(AuditHead, HEAD_ID)
     if head is None:
         return VerifyResult(0, 0, "the chain head row is missing")
     key = chain_key(session)
-    entries = session.scalars(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000))
-    result = verify_entries(entries, head.seq, head.digest, key)
+    start = chain_start(session, key)
+    if start is None:
+        return VerifyResult(0, None, "the retention checkpoint is not genuine (forged or under another secret key)",
+                            failed=True)
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.seq > start.seq).order_by(AuditEntry.seq)
+                              .execution_options(yield_per=1000))
+    result = verify_entries(entries, head.seq, head.digest, key, start)
     if not result.ok or anchors is None:
         return result
     for number, anchor in enumerate(read_anchors(anchors), 1):
@@ -186,13 +235,40 @@ def verify_chain(session: Session, anchors: Path | None = None) -> VerifyResult:
         if seq > head.seq:
             return VerifyResult(result.checked, head.seq + 1, f"truncated: the anchor of {anchor['at']} saw "
                                 f"{seq} entries, the log has {head.seq}")
-        if seq == 0:
+        if seq == 0 or seq < start.seq:
             continue
-        found = session.scalar(select(AuditEntry.digest).where(AuditEntry.seq == seq))
+        found = start.digest if seq == start.seq else session.scalar(select(AuditEntry.digest)
+                                                                     .where(AuditEntry.seq == seq))
         if found != digest:
             return VerifyResult(result.checked, seq, f"differs from the anchor of {anchor['at']} (the chain was "
                                 "rewritten from here or before)")
     return result
+
+
+def cut(session: Session, through: int, at: datetime) -> int:
+    """Remove the entries up to number ``through`` (retention), first moving the checkpoint to the last of them, in
+    the caller's transaction; how many were removed. The chain's check then starts at the checkpoint. What would be
+    removed is verified first: a broken part is not cut (that would hide the break), it is logged and kept."""
+    key = chain_key(session)
+    start = chain_start(session, key)
+    last = session.get(AuditEntry, through)
+    if start is None or last is None or through <= start.seq:
+        return 0
+    removed_part = session.scalars(select(AuditEntry).where(AuditEntry.seq > start.seq, AuditEntry.seq <= through)
+                                   .order_by(AuditEntry.seq).execution_options(yield_per=1000))
+    with removed_part:
+        check = verify_entries(removed_part, through, last.digest, key, start)
+    if not check.ok:
+        log.error("audit retention: the chain is not cut, it is broken at entry %s: %s", check.broken_seq,
+                  check.problem)
+        return 0
+    checkpoint = session.get(AuditCheckpoint, CHECKPOINT_ID) or AuditCheckpoint(id=CHECKPOINT_ID)
+    checkpoint.seq, checkpoint.digest, checkpoint.keyed, checkpoint.at = through, last.digest, last.keyed, at
+    checkpoint.tag = checkpoint_tag(key, checkpoint)
+    session.add(checkpoint)
+    removed = session.execute(delete(AuditEntry).where(AuditEntry.seq <= through)
+                              .execution_options(preserve_rowcount=True))
+    return int(removed.rowcount)  # type: ignore[attr-defined]
 
 
 def anchor_tag(key: bytes, anchor: dict[str, Any]) -> str:

@@ -41,6 +41,7 @@ from noc.core.http import (
     require,
 )
 from noc.core.inputs import Date, DateTime
+from noc.core.privacy import personal
 from noc.core.security import Principal, Role
 from noc.inventory.models import Subscriber
 
@@ -247,9 +248,9 @@ class CaseOut(BaseModel):
     id: int
     subscriber: str
     subscriber_id: int
-    subscriber_name: str
+    subscriber_name: str = Field(json_schema_extra=personal("complaint_cases"))
     channel: str
-    description: str
+    description: str = Field(json_schema_extra=personal("complaint_cases"))
     learned_on: Date
     invoice_date: Date | None
     event_date: Date | None
@@ -386,7 +387,7 @@ class ReleaseIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tax_number: str = Field(min_length=1, max_length=32)
+    tax_number: str = Field(min_length=1, max_length=32, json_schema_extra=personal("subscribers"))
     version: int | None = Field(None, ge=1, description="Default: the newest version.")
 
 

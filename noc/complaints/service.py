@@ -23,6 +23,7 @@ from noc.complaints.record import MAX_PERIOD_DAYS, Record, build_record
 from noc.core.db import utcnow
 from noc.core.errors import Conflict, InvalidInput, NotFound
 from noc.core.inputs import Date
+from noc.core.privacy import personal
 from noc.core.security import Actor
 from noc.core.settings import Settings
 from noc.inventory.models import Subscriber
@@ -66,7 +67,7 @@ class CaseIn(BaseModel):
 
     subscriber: str = Field(min_length=1, max_length=32, description="The subscriber's number.")
     channel: Channel
-    description: str = Field("", max_length=5000)
+    description: str = Field("", max_length=5000, json_schema_extra=personal("complaint_cases"))
     learned_on: Date = Field(description="When the subscriber learned of the problem.")
     invoice_date: Date | None = Field(None, description="The invoice complained about (or give event_date).")
     event_date: Date | None = Field(None, description="The event complained about (or give invoice_date).")

@@ -30,6 +30,22 @@ def affected(session: Session, statement: Executable) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+MARKS = ("x-personal", "x-personal-kind")
+"""The keys marking a personal field in the OpenAPI document."""
+
+
+def personal(kind: str, **extra: Any) -> dict[str, Any]:
+    """A pydantic field's ``json_schema_extra`` marking it in the OpenAPI document as personal data of ``kind`` (one
+    of the :class:`DataKind` names; the field is listed in its ``fields``), with ``extra`` keys beside."""
+    return {MARKS[0]: True, MARKS[1]: kind, **extra}
+
+
+def marks(extra: Any) -> dict[str, Any] | None:
+    """Only the personal-data marks of a field's ``json_schema_extra`` (to carry them to a derived model)."""
+    kept = {key: value for key, value in extra.items() if key in MARKS} if isinstance(extra, dict) else {}
+    return kept or None
+
+
 @dataclass(frozen=True)
 class DataKind:
     """One kind of personal data, as the records of processing list it."""
@@ -45,6 +61,9 @@ class DataKind:
     """The rule in words (shown in the records of processing)."""
     retention_days: int | None = None
     """Default days after which the job removes it; None: removed by a rule the capability applies itself."""
+    fields: tuple[str, ...] = ()
+    """Its fields that identify or describe the person, as the API and the export name them: wherever they appear
+    in the OpenAPI document they are marked ``x-personal`` (:func:`personal`; a test holds every schema to it)."""
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from noc.core.http import (
     SessionDep,
     require,
 )
+from noc.core.privacy import marks
 from noc.core.security import (
     ADMINS,
     ALL_ROLES,
@@ -94,9 +95,15 @@ class CredentialFilter(Paging):
 
 
 def output_model(kind: Kind) -> type[BaseModel]:
-    """The response shape of ``kind``: its input fields without secrets, plus id and timestamps."""
+    """The response shape of ``kind``: its input fields without secrets (personal ones marked as on input; those only
+    some roles need may be null), plus id and timestamps."""
+    needed_by = dict(kind.needed_by)
     fields: dict[str, Any] = {
-        name: (info.annotation, None) for name, info in kind.schema.model_fields.items() if name not in kind.secret
+        name: (cast(Any, info.annotation) | None, Field(None, json_schema_extra=marks(info.json_schema_extra),
+                                             description="null unless the caller's role is one of "
+                                             f"{', '.join(sorted(needed_by[name]))}"))
+        if name in needed_by else (info.annotation, Field(None, json_schema_extra=marks(info.json_schema_extra)))
+        for name, info in kind.schema.model_fields.items() if name not in kind.secret
     }
     return create_model(
         f"{kind.schema.__name__.removesuffix('In')}Out",
@@ -147,12 +154,19 @@ def kind_router(
     Filters = Annotated[filters, Query()]  # type: ignore[valid-type]
     noun = kind.name
 
-    def committed(s: Session, obj: Any) -> dict[str, Any]:
+    def shown(who: Principal, out: dict[str, Any]) -> dict[str, Any]:
+        """``out`` with ``null`` in the fields ``who``'s role does not need."""
+        for name, roles in kind.needed_by:
+            if who.role not in roles:
+                out[name] = None
+        return out
+
+    def committed(s: Session, who: Principal, obj: Any) -> dict[str, Any]:
         """``obj`` as answered, checked against the response model before the change commits: what cannot be
         answered is not stored."""
         out = out_model.model_validate(to_output(s, kind, obj)).model_dump()
         s.commit()
-        return out
+        return shown(who, out)
 
     def audit_read(request: Request, rt: Runtime, who: Principal, ids: list[int], reason: str, **extra: Any) -> None:
         """Audit a read of personal data, in a short write transaction of its own (the read took no lock)."""
@@ -172,7 +186,7 @@ def kind_router(
         paging = cast(Paging, query)
         values = paging.model_dump(exclude={"limit", "offset"})
         items, total = page(s, list_query(kind, values, s), paging.limit, paging.offset)
-        out = {"items": [to_output(s, kind, i) for i in items], "total": total,
+        out = {"items": [shown(who, to_output(s, kind, i)) for i in items], "total": total,
                "limit": paging.limit, "offset": paging.offset}
         audit_read(request, rt, who, [i.id for i in items], reason,
                    filters={k: v for k, v in values.items() if v is not None})
@@ -183,7 +197,7 @@ def kind_router(
         request: Request, item_id: Id, rt: RuntimeDep, s: ReadSessionDep, who: Reader,
         reason: ReasonHeader = "",
     ) -> dict[str, Any]:
-        out = to_output(s, kind, get_by_id(s, kind, item_id))
+        out = shown(who, to_output(s, kind, get_by_id(s, kind, item_id)))
         audit_read(request, rt, who, [item_id], reason)
         return out
 
@@ -199,7 +213,7 @@ def kind_router(
             s.rollback()
             raise ApiError(409, "exists", f"that {noun} exists already (id {obj.id}); update it with PATCH",  # type: ignore[attr-defined]
                            kind.key[0])
-        return committed(s, obj)
+        return committed(s, who, obj)
 
     @router.patch("/{item_id}", response_model=out_model, summary=f"Update a {noun}")
     def update_item(
@@ -209,7 +223,7 @@ def kind_router(
         writer = InventoryWriter(s, who.actor, rt.secret_box(CREDENTIALS_PURPOSE), rt.events, reason=reason)
         obj = writer.patch(kind, get_by_id(s, kind, item_id), cast(BaseModel, body).model_dump(exclude_unset=True))
         warn(response, obj)
-        return committed(s, obj)
+        return committed(s, who, obj)
     return router
 
 

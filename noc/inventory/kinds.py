@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from noc.core.db import Base
+from noc.core.security import ADMINS, PERSONAL_DATA_READERS, Role
 from noc.inventory.models import Contract, Cpe, Credential, Device, Package, Segment, Subscriber
+from noc.inventory.privacy import PERSONAL_FIELDS
 from noc.inventory.schemas import (
     ContractIn,
     CpeIn,
@@ -47,6 +49,10 @@ class Kind:
     """Input fields never shown in output."""
     personal: bool = False
     """Rows hold subscribers' personal data: reads are audited and limited to some roles."""
+    personal_fields: tuple[str, ...] = ()
+    """Columns that identify a person: a change audits keyed hashes of the old and new values, never the values."""
+    needed_by: tuple[tuple[str, frozenset[Role]], ...] = ()
+    """Output fields only some roles' work needs (field, roles): the API answers others ``null`` in their place."""
     order: int = 0
     """Position in an import: references point to kinds with a lower order."""
     ref_by_field: dict[str, Ref] = field(init=False, repr=False, compare=False)
@@ -66,7 +72,8 @@ CREDENTIAL = Kind(
 PACKAGE = Kind("package", "packages", Package, PackageIn, ("code",), order=1)
 SUBSCRIBER = Kind(
     "subscriber", "subscribers", Subscriber, SubscriberIn, ("number",),
-    unique=("username",), special=("notification_opt_outs",), personal=True, order=2,
+    unique=("username",), special=("notification_opt_outs",), personal=True, personal_fields=PERSONAL_FIELDS,
+    needed_by=(("tax_number", ADMINS),), order=2,
 )
 CONTRACT = Kind(
     "contract", "contracts", Contract, ContractIn, ("subscriber_id", "start_date"),
@@ -88,7 +95,7 @@ CPE = Kind(
         Ref("subscriber", "subscriber_id", Subscriber, "number"),
         Ref("segment", "segment_id", Segment, "name"),
     ),
-    unique=("mac",), order=6,
+    unique=("mac",), needed_by=(("subscriber", PERSONAL_DATA_READERS),), order=6,
 )
 
 KINDS: dict[str, Kind] = {k.plural: k for k in (CREDENTIAL, PACKAGE, SUBSCRIBER, CONTRACT, DEVICE, SEGMENT, CPE)}

@@ -36,7 +36,7 @@ class InventoryData(PersonalData):
                  "Serving the contract; identifying callers and complaint requests; notices",
                  "Contract (GDPR art. 6(1)(b)); legal obligation for complaint handling (art. 6(1)(c))",
                  "subscribers", "Anonymised when claims are time-barred: 1 year after the end of the year of the "
-                 "last contract's end (last invoice)"),
+                 "last contract's end (last invoice)", fields=PERSONAL_FIELDS),
         DataKind("contracts", "Package and contract dates per subscriber", "Invoicing; judging speed complaints",
                  "Contract (art. 6(1)(b)); tax law (art. 6(1)(c))", "contracts",
                  "10 years after the contract ended (tax law)", 3653),

@@ -25,6 +25,7 @@ from pydantic import (
 
 from collectors.snmp.auth import AuthProto, PrivProto, normalise_auth_protocol, normalise_priv_protocol
 from noc.core.inputs import Date, not_bool
+from noc.core.privacy import personal
 from noc.inventory.enums import (
     DEFAULT_COUNTER,
     Counter,
@@ -180,15 +181,20 @@ class SubscriberIn(InventoryInput):
     """A subscriber: identity, contact, language, consents and notice opt-outs."""
 
     number: Name
-    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\+?[0-9][0-9 ()/-]{5,19})?$")] = ""
-    email: Annotated[EmailStr, Field(max_length=254, description="An e-mail address whose domain has a dot.",
-                                     json_schema_extra={"pattern": r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*"
-                                                        r"\.[A-Za-z]{2,}$"})] | None = None
+    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+                        Field(json_schema_extra=personal("subscribers"))]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128),
+                    Field(json_schema_extra=personal("subscribers"))]
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^(\+?[0-9][0-9 ()/-]{5,19})?$"),
+                     Field(json_schema_extra=personal("subscribers"))] = ""
+    email: Annotated[Annotated[EmailStr, Field(max_length=254, description="An e-mail address whose domain has a dot.",
+                                               json_schema_extra={"pattern": r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+"
+                                                                  r"(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$"})] | None,
+                     Field(json_schema_extra=personal("subscribers"))] = None
     language: Language = "sl"
     tax_number: Annotated[str, Field(max_length=16, description="Slovenian tax number: 8 digits, the last a "
-                                     "mod-11 check digit (an SI prefix is accepted).")] = ""
+                                     "mod-11 check digit (an SI prefix is accepted).",
+                                     json_schema_extra=personal("subscribers"))] = ""
     ssid_consent: bool = False
     notification_opt_outs: list[NoticeCategory] = Field(default_factory=list, max_length=20)
 

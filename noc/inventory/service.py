@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, sel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from noc.audit.service import record
+from noc.audit.service import record, value_hash
 from noc.core.crypto import SecretBox
 from noc.core.db import Base
 from noc.core.errors import InvalidInput, NotFound, field_errors
@@ -74,6 +74,7 @@ class InventoryWriter:
         self._check_unique(kind, values, existing)
         obj = existing if existing is not None else kind.model()
         changed = [c for c, v in values.items() if existing is None or getattr(obj, c) != v]
+        personal = self._personal_changes(kind, existing, values, changed)
         for column, value in values.items():
             setattr(obj, column, value)
         changed += self._apply_special(kind, obj, data, existing is None)
@@ -86,7 +87,9 @@ class InventoryWriter:
             raise InvalidInput(None, f"conflicts with an existing record ({exc.orig.__class__.__name__})") from None
         if changed:
             action = f"{kind.name}.{'create' if existing is None else 'update'}"
-            details = {"key": natural_key(kind, obj), "changed": sorted(set(changed)), "via": self.via}
+            details: dict[str, Any] = {"key": natural_key(kind, obj), "changed": sorted(set(changed)), "via": self.via}
+            if personal:
+                details["personal"] = personal
             record(self.session, self.actor, action, kind.name, str(obj.id), reason=self.reason, details=details)  # type: ignore[attr-defined]
         return obj, "created" if existing is None else "updated" if changed else "unchanged"
 
@@ -104,6 +107,17 @@ class InventoryWriter:
             raise InvalidInput(field, message) from None
         updated, _ = self.upsert(kind, data)
         return updated
+
+    def _personal_changes(self, kind: Kind, existing: Base | None, values: dict[str, Any],
+                          changed: list[str]) -> dict[str, dict[str, str]]:
+        """Per changed personal field, keyed hashes of the old (on an update) and new value, for the audit entry."""
+        hashes = {}
+        for column in sorted(set(changed) & set(kind.personal_fields)):
+            hashed = {"new": value_hash(self.session, values[column])}
+            if existing is not None:
+                hashed["old"] = value_hash(self.session, getattr(existing, column))
+            hashes[column] = hashed
+        return hashes
 
     def _column_values(self, kind: Kind, data: InventoryInput) -> dict[str, Any]:
         values = {c: getattr(data, c) for c in kind.columns()}

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from noc.core.http import ERROR_RESPONSES, ErrorOut, Paging, RuntimeDep, SessionDep, require
+from noc.core.privacy import personal
 from noc.core.security import Principal, Role
 from noc.inventory.models import Cpe, Subscriber
 from noc.live import service
@@ -29,15 +30,21 @@ STREAM = "/api/v1/live-sessions/{}/stream"
 router = APIRouter(prefix="/live-sessions", tags=["live"], responses=ERROR_RESPONSES)
 
 
+LIVE = personal("live_sessions")
+"""The OpenAPI mark of a live session's personal fields."""
+
+
 class OpenIn(BaseModel):
     """An identified caller's request for a live look at their CPE."""
 
     model_config = ConfigDict(extra="forbid")
 
     subscriber: str = Field(max_length=64, description="The subscriber number or username the caller gave.")
-    caller_number: str = Field(max_length=32, description="The number the call comes from (any usual notation).")
-    contact_ref: str = Field(max_length=64, description="Reference of the recorded contact (call id, ticket).")
-    reason: str = Field(max_length=1000, description="The problem the subscriber reports.")
+    caller_number: str = Field(max_length=32, description="The number the call comes from (any usual notation).",
+                               json_schema_extra=LIVE)
+    contact_ref: str = Field(max_length=64, description="Reference of the recorded contact (call id, ticket).",
+                             json_schema_extra=LIVE)
+    reason: str = Field(max_length=1000, description="The problem the subscriber reports.", json_schema_extra=LIVE)
     consent: bool = Field(False, description="The subscriber was told what the session allows and agreed.")
     cpe: str | None = Field(None, max_length=64, description="CPE serial; optional when the subscriber has one.")
     minutes: int | None = Field(None, description="Session length; default NOC_LIVE_SESSION_MINUTES.")
@@ -49,12 +56,12 @@ class SessionOut(BaseModel):
     subscriber: str
     cpe: str
     state: Literal["open", "closed", "expired"]
-    contact_ref: str
-    reason: str
+    contact_ref: str = Field(json_schema_extra=LIVE)
+    reason: str = Field(json_schema_extra=LIVE)
     opened_at: datetime
     expires_at: datetime
     closed_at: datetime | None
-    note: str
+    note: str = Field(json_schema_extra=LIVE)
     stream_url: str
 
 
@@ -66,7 +73,8 @@ class SessionPage(BaseModel):
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field("", max_length=4000, description="What was done in this contact (mandatory).")
+    note: str = Field("", max_length=4000, description="What was done in this contact (mandatory).",
+                      json_schema_extra=LIVE)
 
 
 class ReadingOut(BaseModel):

@@ -21,7 +21,8 @@ class LiveData(PersonalData):
         DataKind("live_sessions", "Live checks of the subscriber's CPE: agent, caller's number, consent, contact "
                  "reference, reason, times and the closing note", "Remote assistance; proving that every look had "
                  "an identified caller and a reason", CONTACT, "live_sessions",
-                 "2 years after the session (claims about the assistance)", 730),
+                 "2 years after the session (claims about the assistance)", 730,
+                 fields=("caller_number", "contact_ref", "reason", "note")),
         DataKind("live_readings", "CPE readings taken during a live check (signal levels, errors, traffic, "
                  "reachability)", "Remote assistance", CONTACT, "live_readings", "30 days after the reading", 30),
     )

@@ -6,12 +6,12 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from noc.core.http import ERROR_RESPONSES, ReasonHeader, RuntimeDep, SessionDep, require
+from noc.core.http import ERROR_RESPONSES, Id, RuntimeDep, SessionDep, require
 from noc.core.security import Principal, Role
 from noc.privacy import service
 from noc.privacy.models import LegalHold
@@ -19,6 +19,11 @@ from noc.privacy.models import LegalHold
 router = APIRouter(tags=["privacy"], responses=ERROR_RESPONSES)
 Exporter = Annotated[Principal, Depends(require(frozenset({Role.ADMIN, Role.COMPLAINT_HANDLER})))]
 Admin = Annotated[Principal, Depends(require(frozenset({Role.ADMIN})))]
+GIVEN = r"\w"
+"""A reason says something: at least one letter or digit (not only blanks or control characters)."""
+RequiredReason = Annotated[str, Header(alias="X-Noc-Reason", min_length=1, max_length=500, pattern=GIVEN,
+                                       description="Why (e.g. the subscriber's request reference; kept in the audit "
+                                       "log).")]
 
 
 class ReasonIn(BaseModel):
@@ -26,7 +31,7 @@ class ReasonIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=500, pattern=GIVEN)
 
 
 class HoldOut(BaseModel):
@@ -42,9 +47,9 @@ class HoldOut(BaseModel):
 @router.get("/subscribers/{subscriber_id}/export", response_class=Response,
             responses={200: {"content": {"application/json": {}, "application/zip": {}}}},
             summary="Everything noc holds about the subscriber (subject access, portability); X-Noc-Reason required")
-def export(subscriber_id: int, rt: RuntimeDep, s: SessionDep, who: Exporter,
-           format: Annotated[Literal["json", "zip"], Query(description="zip adds the evidence files")] = "json",
-           reason: ReasonHeader = "") -> Response:
+def export(subscriber_id: Id, rt: RuntimeDep, s: SessionDep, who: Exporter, reason: RequiredReason,
+           format: Annotated[Literal["json", "zip"], Query(description="zip adds the evidence files")] = "json"
+           ) -> Response:
     document = service.export(s, rt.personal_data, who.actor, subscriber_id, reason)
     s.commit()
     if format == "zip":
@@ -55,20 +60,20 @@ def export(subscriber_id: int, rt: RuntimeDep, s: SessionDep, who: Exporter,
 
 @router.post("/subscribers/{subscriber_id}/erase",
              summary="Anonymise the subscriber (409 with the reasons when a hold applies)")
-def erase(subscriber_id: int, body: ReasonIn, rt: RuntimeDep, s: SessionDep, who: Admin) -> dict[str, Any]:
+def erase(subscriber_id: Id, body: ReasonIn, rt: RuntimeDep, s: SessionDep, who: Admin) -> dict[str, Any]:
     counts = service.erase(s, rt.personal_data, who.actor, subscriber_id, body.reason)
     s.commit()
     return {"subscriber": subscriber_id, "erased": counts}
 
 
 @router.get("/subscribers/{subscriber_id}/holds", response_model=list[HoldOut], summary="The subscriber's holds")
-def holds(subscriber_id: int, s: SessionDep, who: Admin) -> Any:
+def holds(subscriber_id: Id, s: SessionDep, who: Admin) -> Any:
     return list(s.scalars(select(LegalHold).where(LegalHold.subscriber_id == subscriber_id).order_by(LegalHold.id)))
 
 
 @router.post("/subscribers/{subscriber_id}/holds", status_code=201, response_model=HoldOut,
              summary="Place a legal hold: nothing of the subscriber is erased or expired until it is released")
-def place_hold(subscriber_id: int, body: ReasonIn, s: SessionDep, who: Admin) -> Any:
+def place_hold(subscriber_id: Id, body: ReasonIn, s: SessionDep, who: Admin) -> Any:
     hold = service.place_hold(s, who.actor, subscriber_id, body.reason)
     s.commit()
     return hold
@@ -76,7 +81,7 @@ def place_hold(subscriber_id: int, body: ReasonIn, s: SessionDep, who: Admin) ->
 
 @router.post("/subscribers/{subscriber_id}/holds/{hold_id}/release", response_model=HoldOut,
              summary="Release a legal hold")
-def release_hold(subscriber_id: int, hold_id: int, body: ReasonIn, s: SessionDep, who: Admin) -> Any:
+def release_hold(subscriber_id: Id, hold_id: Id, body: ReasonIn, s: SessionDep, who: Admin) -> Any:
     hold = service.release_hold(s, who.actor, subscriber_id, hold_id, body.reason)
     s.commit()
     return hold

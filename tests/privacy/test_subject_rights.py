@@ -22,6 +22,8 @@ from noc.core.db import Database, utcnow
 from noc.core.security import SYSTEM
 from noc.inventory.models import Cpe, NotificationOptOut, Subscriber
 from noc.live.models import LiveReading, LiveSession
+from noc.maintenance.notices import queue_notices
+from noc.maintenance.service import NoticePolicy
 from noc.outbox.models import OutboxMessage
 from noc.outbox.service import enqueue
 from noc.polling.models import CpeHealth
@@ -54,8 +56,8 @@ def plant(db: Database) -> dict[str, int]:
         content = csv_bytes(records)
         MeasurementWriter(s, SYSTEM, reason="test", via="test").store(content, read_records("m.csv", content))
         for subscriber, address in ((one, one.email), (two, two.email)):
-            enqueue(s, "email", address, {"notice": 1, "subscriber": subscriber.id},
-                    f"maintenance:1:announcement:0:{subscriber.id}", topic="maintenance:1:announcement:0")
+            enqueue(s, "email", address, {"notice": 99, "subscriber": subscriber.id},
+                    f"maintenance:99:announcement:0:{subscriber.id}", topic="maintenance:99:announcement:0")
         cpe = s.scalar(sa.select(Cpe).where(Cpe.serial == "CM0001"))
         assert cpe is not None
         s.add(CpeHealth(cpe_id=cpe.id, at=utcnow(), grade="marginal", findings="[]"))
@@ -83,13 +85,25 @@ def lodge(client: TestClient, headers: dict[str, str]) -> dict[str, Any]:
     return body
 
 
+def announce(client: TestClient, net: Database, rt: Runtime, admin: dict[str, str]) -> int:
+    """A maintenance window on S-1's segment, its announcement queued as the notices job does: the id."""
+    start = datetime.now(UTC) + timedelta(days=3)
+    window = client.post("/api/v1/maintenance/windows", headers=admin, json={
+        "title": "Zamenjava usmerjevalnika", "segments": ["sg-1"], "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=2)).isoformat()})
+    assert window.status_code == 201, window.text
+    queue_notices(net, NoticePolicy.from_settings(rt.settings))
+    return int(window.json()["id"])
+
+
 def test_the_export_holds_every_kind_and_nothing_of_another_subscriber(
-        client: TestClient, net: Database, handler: dict[str, str], tokens: dict[str, str]) -> None:
+        client: TestClient, net: Database, rt: Runtime, handler: dict[str, str], tokens: dict[str, str]) -> None:
     ids = plant(net)
     lodge(client, handler)
+    window = announce(client, net, rt, {"Authorization": f"Bearer {tokens['admin']}"})
     path = f"/api/v1/subscribers/{ids['S-1']}/export"
     missing = client.get(path, headers=handler)
-    assert missing.status_code == 422 and missing.json()["error"]["field"] == "reason"
+    assert missing.status_code == 422 and missing.json()["error"]["field"] == "header.X-Noc-Reason"
     viewer = client.get(path, headers={"Authorization": f"Bearer {tokens['viewer']}", "X-Noc-Reason": "x"})
     assert viewer.status_code == 403
     answer = client.get(path, headers={**handler, "X-Noc-Reason": "subject access request SAR-7"})
@@ -101,6 +115,9 @@ def test_the_export_holds_every_kind_and_nothing_of_another_subscriber(
         assert data.get(kind), f"export has no {kind}: {sorted(k for k, v in data.items() if v)}"
     assert data["subscribers"][0]["email"] == "janez.novak@example.si"
     assert len(data["measurements"]) == 3 and data["mails"][0]["to"] == "janez.novak@example.si"
+    notices = [m for m in data["mails"] if m["topic"].startswith(f"maintenance:{window}:announcement")]
+    assert len(notices) == 1 and notices[0]["about"]["subscriber"] == ids["S-1"], data["mails"]
+    assert len(data["mails"]) == 2  # the planted mail and the real notice
     for value in OTHER.values():
         assert value not in text, f"the export of S-1 carries S-2's {value!r}"
     assert any(e["action"] == "subscriber.export" and e["reason"] == "subject access request SAR-7"
