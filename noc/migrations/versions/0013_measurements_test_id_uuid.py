@@ -5,7 +5,7 @@ cheaper than over 37 characters of text (docs/benchmarks.md, speed complaints). 
 Python (``noc.complaints.models.TestId``). SQLite keeps the text column: nothing changes there.
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02 01:30:00
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
