@@ -18,7 +18,7 @@ from noc.complaints import service
 from noc.complaints.api import HANDLERS
 from noc.complaints.chart import speeds_svg
 from noc.core.errors import NotFound
-from noc.core.http import RuntimeDep, SessionDep
+from noc.core.http import Id, RuntimeDep, SessionDep
 from noc.core.security import Principal
 from noc.inventory.models import Subscriber
 from noc.web.service import ROOT, ConsolePage, add_page, console_user, language, render
@@ -44,7 +44,7 @@ def cases(request: Request, who: Handler, rt: RuntimeDep, s: SessionDep, due_wit
 
 
 @router.get("/{case_id}", response_class=HTMLResponse)
-def case(request: Request, case_id: int, who: Handler, rt: RuntimeDep, s: SessionDep) -> HTMLResponse:
+def case(request: Request, case_id: Id, who: Handler, rt: RuntimeDep, s: SessionDep) -> HTMLResponse:
     found = service.get_case(s, case_id)
     document = service.case_document(s, found)
     record = service.case_record(s, rt.settings, found)
@@ -61,7 +61,7 @@ def case(request: Request, case_id: int, who: Handler, rt: RuntimeDep, s: Sessio
 
 
 @router.get("/{case_id}/evidence/{version}")
-def evidence(case_id: int, version: int, who: Handler, s: SessionDep) -> Response:
+def evidence(case_id: Id, version: Id, who: Handler, s: SessionDep) -> Response:
     found = service.get_case(s, case_id)
     pack = service.stored_pack(s, found, version)
     if pack is None:

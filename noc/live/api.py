@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from noc.core.http import ERROR_RESPONSES, ErrorOut, Paging, RuntimeDep, SessionDep, require
+from noc.core.http import ERROR_RESPONSES, ErrorOut, Id, Paging, RuntimeDep, SessionDep, require
 from noc.core.privacy import personal
 from noc.core.security import Principal, Role
 from noc.inventory.models import Cpe, Subscriber
@@ -32,6 +32,9 @@ router = APIRouter(prefix="/live-sessions", tags=["live"], responses=ERROR_RESPO
 
 LIVE = personal("live_sessions")
 """The OpenAPI mark of a live session's personal fields."""
+GIVEN: dict[str, Any] = {"minLength": 1, "pattern": r"[^\s\x1c-\x1f\x85]"}
+r"""Schema-only statement of a field that must not be blank (Python's whitespace, which the service strips, is more
+than JSON Schema's ``\s``); the service's refusal keeps its readable message."""
 
 
 class OpenIn(BaseModel):
@@ -39,15 +42,19 @@ class OpenIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    subscriber: str = Field(max_length=64, description="The subscriber number or username the caller gave.")
+    subscriber: str = Field(max_length=64, description="The subscriber number or username the caller gave.",
+                            json_schema_extra=GIVEN)
     caller_number: str = Field(max_length=32, description="The number the call comes from (any usual notation).",
                                json_schema_extra=LIVE)
     contact_ref: str = Field(max_length=64, description="Reference of the recorded contact (call id, ticket).",
-                             json_schema_extra=LIVE)
-    reason: str = Field(max_length=1000, description="The problem the subscriber reports.", json_schema_extra=LIVE)
-    consent: bool = Field(False, description="The subscriber was told what the session allows and agreed.")
+                             json_schema_extra={**LIVE, **GIVEN})
+    reason: str = Field(max_length=1000, description="The problem the subscriber reports.",
+                        json_schema_extra={**LIVE, **GIVEN})
+    consent: bool = Field(False, description="The subscriber was told what the session allows and agreed (true).",
+                          json_schema_extra={"const": True})
     cpe: str | None = Field(None, max_length=64, description="CPE serial; optional when the subscriber has one.")
-    minutes: int | None = Field(None, description="Session length; default NOC_LIVE_SESSION_MINUTES.")
+    minutes: int | None = Field(None, description="Session length, at most NOC_LIVE_SESSION_MAX_MINUTES; default "
+                                "NOC_LIVE_SESSION_MINUTES.", json_schema_extra={"minimum": 1})
 
 
 class SessionOut(BaseModel):
@@ -73,8 +80,8 @@ class SessionPage(BaseModel):
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    note: str = Field("", max_length=4000, description="What was done in this contact (mandatory).",
-                      json_schema_extra=LIVE)
+    note: str = Field(max_length=4000, description="What was done in this contact (mandatory).",
+                      json_schema_extra={**LIVE, **GIVEN})
 
 
 class ReadingOut(BaseModel):
@@ -112,25 +119,25 @@ def list_sessions(rt: RuntimeDep, s: SessionDep, who: Agent, query: Annotated[Se
 
 
 @router.get("/{session_id}", response_model=SessionOut, summary="One live session")
-def get_session(session_id: int, s: SessionDep, who: Agent) -> Any:
+def get_session(session_id: Id, s: SessionDep, who: Agent) -> Any:
     return out(s, service.get(s, session_id, who))
 
 
 @router.get("/{session_id}/stream", summary="Server-sent events: a `reading` every few seconds, `end` at the end",
             response_class=StreamingResponse)
-def stream(session_id: int, rt: RuntimeDep, who: Agent) -> StreamingResponse:
+def stream(session_id: Id, rt: RuntimeDep, who: Agent) -> StreamingResponse:
     opened = service.start_stream(rt.db, session_id, who, via="api")
     return StreamingResponse(readings(rt, opened), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 @router.get("/{session_id}/readings", response_model=list[ReadingOut], summary="The readings kept of a session")
-def list_readings(session_id: int, s: SessionDep, who: Agent, query: Annotated[Paging, Query()]) -> Any:
+def list_readings(session_id: Id, s: SessionDep, who: Agent, query: Annotated[Paging, Query()]) -> Any:
     service.get(s, session_id, who)
     return [{"at": r.at, "state": r.state, "grade": r.grade, "reading": json.loads(r.reading)}
             for r in service.readings(s, session_id, query.limit, query.offset)]
 
 
 @router.post("/{session_id}/close", response_model=SessionOut, summary="Close with a note describing the work")
-def close(session_id: int, body: CloseIn, rt: RuntimeDep, s: SessionDep, who: Agent) -> Any:
+def close(session_id: Id, body: CloseIn, rt: RuntimeDep, s: SessionDep, who: Agent) -> Any:
     return out(s, service.close_session(rt.db, session_id, who, body.note))

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy import select
 
 from noc.core.errors import NocError
-from noc.core.http import RuntimeDep, SessionDep
+from noc.core.http import Id, RuntimeDep, SessionDep
 from noc.core.security import Principal
 from noc.inventory.models import Cpe, Subscriber
 from noc.live import service
@@ -70,7 +70,7 @@ def open_session(request: Request, who: Agent, rt: RuntimeDep, s: SessionDep, fo
 
 
 @router.get("/sessions/{session_id}", response_class=HTMLResponse)
-def watch(request: Request, session_id: int, who: Agent, s: SessionDep) -> HTMLResponse:
+def watch(request: Request, session_id: Id, who: Agent, s: SessionDep) -> HTMLResponse:
     live = service.get(s, session_id, who)
     subscriber = s.get(Subscriber, live.subscriber_id)
     return _page(request, who, "live_session.html.j2", live=out(s, live),
@@ -78,14 +78,14 @@ def watch(request: Request, session_id: int, who: Agent, s: SessionDep) -> HTMLR
 
 
 @router.get("/sessions/{session_id}/stream")
-def stream(session_id: int, rt: RuntimeDep, who: Agent) -> StreamingResponse:
+def stream(session_id: Id, rt: RuntimeDep, who: Agent) -> StreamingResponse:
     opened = service.start_stream(rt.db, session_id, who, via="console")
     return StreamingResponse(readings(rt, opened), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
 @router.post("/sessions/{session_id}/close", response_class=HTMLResponse)
-def close(request: Request, session_id: int, who: Agent, rt: RuntimeDep, s: SessionDep, form: Form) -> Response:
+def close(request: Request, session_id: Id, who: Agent, rt: RuntimeDep, s: SessionDep, form: Form) -> Response:
     try:
         service.close_session(rt.db, session_id, who, form.get("note", ""))
     except NocError as error:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from noc.core.http import ERROR_RESPONSES, Paging, ReasonHeader, RuntimeDep, SessionDep, require
+from noc.core.http import ERROR_RESPONSES, Id, Paging, ReasonHeader, RuntimeDep, SessionDep, require
 from noc.core.security import NETWORK_EDITORS, Principal
 from noc.wifi.drift import drifted, reprovision
 from noc.wifi.models import Campaign, CampaignCpe, SsidProfile
@@ -158,12 +158,12 @@ def post_campaign(body: CampaignIn, s: SessionDep, rt: RuntimeDep, who: Engineer
 
 @router.get("/campaigns/{campaign_id}", response_model=CampaignOut,
             summary="A campaign: counts per state and a page of its CPEs (state, reason, changes)")
-def get_campaign(campaign_id: int, s: SessionDep, _: Engineer, query: Annotated[CpeFilter, Query()]) -> dict[str, Any]:
+def get_campaign(campaign_id: Id, s: SessionDep, _: Engineer, query: Annotated[CpeFilter, Query()]) -> dict[str, Any]:
     return campaign_out(s, campaign_by_id(s, campaign_id), query)
 
 
 def _transition(action: str) -> Any:
-    def handler(campaign_id: int, s: SessionDep, who: Engineer, reason: ReasonHeader = "") -> dict[str, Any]:
+    def handler(campaign_id: Id, s: SessionDep, who: Engineer, reason: ReasonHeader = "") -> dict[str, Any]:
         campaign = change_state(s, campaign_by_id(s, campaign_id), action, who.actor, reason)
         s.commit()
         return campaign_out(s, campaign, CpeFilter())

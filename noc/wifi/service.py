@@ -38,9 +38,11 @@ class RadiusIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
-    host: str = Field(description="IPv4 or IPv6 address.")
+    host: str = Field(description="IPv4 or IPv6 address.",
+                      json_schema_extra={"anyOf": [{"format": "ipv4"}, {"format": "ipv6"}]})
     port: int = Field(1812, ge=1, le=65535)
-    secret: SecretStr = Field(description="Shared secret (1-255 printable ASCII); sealed, never shown.")
+    secret: SecretStr = Field(description="Shared secret (1-255 printable ASCII); sealed, never shown.",
+                              json_schema_extra={"pattern": "^[ -~]{1,255}$"})
 
     @field_validator("host")
     @classmethod
@@ -66,9 +68,11 @@ class ProfileIn(BaseModel):
     model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
     name: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
-    ssid: str = Field(description="The broadcast SSID: 1-32 octets of UTF-8.")
+    ssid: str = Field(description="The broadcast SSID: 1-32 octets of UTF-8.",
+                      json_schema_extra={"minLength": 1, "maxLength": 32, "pattern": "^[^\\x00-\\x1f\\x7f]*$"})
     security: Security
-    passphrase: SecretStr | None = Field(None, description="WPA2-PSK: 8-63 printable ASCII or 64 hex digits.")
+    passphrase: SecretStr | None = Field(None, description="WPA2-PSK: 8-63 printable ASCII or 64 hex digits.",
+                                         json_schema_extra={"pattern": "^([ -~]{8,63}|[0-9A-Fa-f]{64})$"})
     radius: list[RadiusIn] = Field([], max_length=2, description="WPA2/WPA3-Enterprise: one or two servers.")
     vlan: int = Field(ge=1, le=4094, description="The bridge/VLAN the device profile maps the SSID to.")
     max_clients: int = Field(32, ge=1, le=255)

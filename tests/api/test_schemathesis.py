@@ -31,13 +31,15 @@ EXAMPLES = 20
 """Examples per operation (bounded so the suite stays fast)."""
 
 UNSTATABLE = re.compile("|".join([
-    r"^no [a-z_ ]+ ['\"]",  # a reference to a record that does not exist: the database's state
+    r"^no [A-Za-z_ ]+ ['\"]",  # a reference to a record that does not exist: the database's state
     r"belongs to another|exists already|conflicts with an existing record",  # uniqueness: state
     r"has no contract in force|already decided|is closed|not open|attach to an access segment",  # records' state
     r"cannot hang under|would make the segment tree a cycle",  # the segment tree as stored
     r"^override \(",  # capacity rule overrides: their shape is the operator's rules file (NOC_CAPACITY_RULES_FILE)
     r"exceeds |before start_date|must be after|give either|names its remedy|has no remedy|required when",
-    r"required for v2c|required for v3|not used with v3|v3 fields given|privacy needs authentication",
+    r"required for [\w-]+|not used with [\w-]+|v3 fields given|privacy needs authentication",
+    r"give exactly one of|octets of UTF-8|phone number|must be between 1 and \d+",  # across fields, octets, numbering
+    # plans (phonenumbers), the operator's configured maximum
     r"give if_index or if_name|a period of at most",  # across fields
     r"needs a reason|is before from|is before period_from|is after the day|must lie between",  # across fields
     r"the contract ended on|the package changed on|its record is final|was decided on|is cancelled|has ended",
