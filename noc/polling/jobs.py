@@ -19,8 +19,13 @@ FIRST_CPE_CYCLE_MAX_DELAY_S = 20
 
 
 def add_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
-    """Create the sink and poller, add both poll jobs (with jitter), and register their clean-up."""
+    """Create the sink and poller, add both poll jobs (with jitter), and register their clean-up.
+
+    With a broker (``NOC_BROKER_URL``) polling is scaled out to poller-group workers instead (noc.scaleout).
+    """
     settings = runtime.settings
+    if settings.broker_url is not None:
+        return
     sink = open_sink(settings.data_dir, settings.influx_url, settings.influx_org, settings.influx_bucket,
                      settings.influx_token)
     collector = SinkCollector({"influx" if settings.influx_url else "embedded": sink})
