@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -17,9 +16,16 @@ router = APIRouter(tags=["polling"], responses=ERROR_RESPONSES)
 NetworkReader = Annotated[Principal, Depends(require(NETWORK_READERS))]
 
 
-@cache
+_OBSERVERS: dict[str, Observer] = {}
+
+
 def _observer(settings: Settings) -> Observer:
-    return Observer.of(settings)
+    """One observer per broker, prefix and intervals (settings themselves are not hashable)."""
+    key = repr((settings.broker_url and settings.broker_url.get_secret_value(), settings.broker_prefix,
+                settings.poll_segment_interval_s, settings.poll_cpe_interval_s))
+    if key not in _OBSERVERS:
+        _OBSERVERS[key] = Observer.of(settings)
+    return _OBSERVERS[key]
 
 
 @router.get("/polling/workers")

@@ -7,9 +7,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
+from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
 from collectors.sim import SimulatedNetwork
@@ -17,7 +19,9 @@ from collectors.sim.config import DeviceConfig, InterfaceConfig, NetworkConfig, 
 from collectors.sinks import EmbeddedStore
 from collectors.snmp.counters import CounterReading, Gap, Rate, RateKey, Reason
 from collectors.snmp.values import Counter64
+from noc.api import create_app
 from noc.core.capability import Runtime
+from noc.core.db import Database
 from noc.core.events import EventBus
 from noc.core.security import SYSTEM
 from noc.core.settings import Settings
@@ -29,6 +33,7 @@ from noc.scaleout.app import make_app
 from noc.scaleout.rates import SharedRates
 from noc.scaleout.service import Leader
 from tests.scaleout.cluster import REDIS_URL, Cluster, clusters, wait_for
+from tests.support.api import auth, role_tokens
 
 COMMUNITY = "util-test"
 INTERVAL_S = 8.0
@@ -121,3 +126,23 @@ def test_utilization_from_celery_workers_equals_the_in_process_pollers(
         print(direction, "in-process", mine, "celery", theirs)
         for value in mine + theirs:  # the same flat traffic: the same utilization, whichever poller computed it
             assert value == pytest.approx(expected, rel=0.01)
+
+
+def test_workers_endpoint_and_metrics(cluster: Cluster, settings: Settings, db: Database) -> None:
+    tokens = role_tokens(db)
+    with TestClient(create_app(settings, db, scheduler=False)) as client:  # no broker: polling is in-process
+        answer = client.get("/api/v1/polling/workers", headers=auth(tokens["noc_engineer"]))
+        assert answer.status_code == 409 and answer.json()["error"]["field"] == "broker_url"
+    scaled = settings.model_copy(update={"broker_url": SecretStr(REDIS_URL), "broker_prefix": cluster.prefix})
+    worker = cluster.start("east-1", "east")
+    with TestClient(create_app(scaled, db, scheduler=False)) as client:
+        def east() -> dict[str, Any] | None:
+            body = client.get("/api/v1/polling/workers", headers=auth(tokens["noc_engineer"])).json()
+            return next((g for g in body["groups"] if g["group"] == "east" and g["workers"]), None)
+
+        group = wait_for("the worker listed under its group", east, 120, explain=cluster.logs)
+        assert group["queue"] == f"{cluster.prefix}.poll.east" and len(group["workers"]) == 1
+        assert group["cycles"] == {"segments": None, "cpes": None}  # no scheduler ran
+        assert 'noc_poller_group_workers{group="east"} 1.0' in client.get("/metrics").text
+        assert client.get("/api/v1/polling/workers").status_code == 401
+    worker.stop()
