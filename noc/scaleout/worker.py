@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
@@ -16,7 +17,7 @@ from noc.core.crypto import SecretBox
 from noc.core.db import Database
 from noc.core.settings import Settings
 from noc.inventory.service import CREDENTIALS_PURPOSE
-from noc.polling.service import Poller
+from noc.polling.service import GC_GEN0, Poller
 
 
 @dataclass
@@ -73,6 +74,7 @@ def run(settings: Settings, groups: list[str], concurrency: int, log_level: str)
     configure(app, settings)
     tasks.use_settings(settings)
     logging.getLogger("celery.app.trace").setLevel(logging.WARNING)  # a line per batch, with its samples: too much
+    gc.set_threshold(GC_GEN0, *gc.get_threshold()[1:])  # as a CPE cycle in-process: polls make short-lived garbage
     queues = ",".join(queue_of(settings.broker_prefix, g, segments) for g in groups for segments in (True, False))
     app.worker_main(["worker", "-Q", queues, "-P", "threads", "-c", str(concurrency), "-n",
                      f"{'+'.join(groups)}@{socket.gethostname()}.{os.getpid()}", "--without-gossip",
