@@ -125,7 +125,7 @@ def worker(
     poller_group: Annotated[list[str] | None, typer.Option(
         help="Instead of the jobs, poll the batches of this poller group (repeatable; needs NOC_BROKER_URL).")
     ] = None,
-    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Batches a poller-group worker polls at once.")] = 4,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Batches a poller-group worker polls at once.")] = 1,
 ) -> None:
     """Run the background jobs without the API, until SIGINT or SIGTERM (or, with --poller-group, a Celery
     worker polling that group's batches)."""

@@ -147,7 +147,7 @@ class Leader(Observer):
         with self.runtime.db.session() as s:
             rows = s.execute(select(Cpe.poller_group, Cpe.id).where(
                 Cpe.enabled.is_(True), Cpe.address.is_not(None)).order_by(Cpe.poller_group, Cpe.id)).all()
-        sent = 0
+        sent, at = 0, int(time.time())
         for group, ids in _by_group(rows).items():
             if self._running("cpes", group):
                 metrics.CYCLES_SKIPPED.labels(group).inc()
@@ -156,7 +156,7 @@ class Leader(Observer):
             chunks = list(batches(ids, self.batch_size))
             self.state.record_group("cpes", group, cycle, len(chunks), len(ids))
             for chunk in chunks:
-                self.app.send_task("noc.poll_cpes", (cycle, group, sent, chunk), queue=queue_of(self.prefix, group),
+                self.app.send_task("noc.poll_cpes", (cycle, group, sent, chunk, at), queue=queue_of(self.prefix, group),
                                    ignore_result=True)
                 sent += 1
         log.info("cpes cycle %s: %d CPEs in %d batches sent", cycle, len(rows), sent)

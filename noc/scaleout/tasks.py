@@ -11,6 +11,8 @@ from typing import Any
 from celery import Task
 from celery.signals import worker_process_shutdown, worker_shutdown
 
+from collectors.samples import Sample
+from collectors.snmp.device_poll import PollOutcome
 from noc.core.settings import Settings
 from noc.polling.targets import cpes, segment_devices
 from noc.scaleout.app import app
@@ -54,10 +56,19 @@ def lease_s(settings: Settings) -> float:
     return settings.broker_visibility_timeout_s / 2
 
 
+def at_cycle_time(outcomes: list[PollOutcome], at: int) -> list[PollOutcome]:
+    """``outcomes`` with their samples stamped at the cycle's time ``at``: a series has one point per cycle, so
+    a batch stored again after its worker died mid-store rewrites the same points (the embedded store and
+    InfluxDB both keep one point per series and time) instead of adding a second sample."""
+    return [dataclasses.replace(o, samples=[Sample(x.measurement, x.tags, x.fields, at) for x in o.samples])
+            for o in outcomes]
+
+
 @app.task(bind=True, name="noc.poll_cpes", max_retries=None)
-def poll_cpes(self: Task, cycle: str, group: str, batch: int, ids: list[int]) -> dict[str, int]:
-    """Poll CPEs ``ids`` for ``cycle`` and store them once: a batch already stored is skipped, and one whose
-    storing another worker holds is retried when that claim lapses."""
+def poll_cpes(self: Task, cycle: str, group: str, batch: int, ids: list[int], at: int) -> dict[str, int]:
+    """Poll CPEs ``ids`` for ``cycle`` (started at ``at``) and store them once: a batch already stored is
+    skipped, one whose storing another worker holds is retried when that claim lapses, and the samples carry
+    the cycle's time, so storing a batch again never doubles a sample."""
     ctx = context()
     state = SharedState(ctx.redis, ctx.settings.broker_prefix)
     if state.is_done(cycle, batch):
@@ -66,7 +77,7 @@ def poll_cpes(self: Task, cycle: str, group: str, batch: int, ids: list[int]) ->
     with ctx.runtime.db.session() as session:
         targets = cpes(session, ctx.box, timeout=s.snmp_timeout_s,
                        retries=s.snmp_retries, ids=ids)
-    outcomes = ctx.poller.poll_targets(targets, None)
+    outcomes = at_cycle_time(ctx.poller.poll_targets(targets, None), at)
     if not state.claim(cycle, batch, ctx.name, lease_s(s)):
         if state.is_done(cycle, batch):
             return {"targets": 0, "skipped": len(ids)}
