@@ -28,6 +28,7 @@ ENABLED: tuple[str, ...] = (
     "noc.outbox",
     "noc.maintenance",
     "noc.polling",
+    "noc.scaleout",
     "noc.capacity",
     "noc.complaints",
     "noc.wifi",

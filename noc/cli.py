@@ -7,6 +7,7 @@ import only typer and rich at the top; everything else is imported by the comman
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import threading
 from pathlib import Path
@@ -121,15 +122,32 @@ def worker(
     metrics_host: Annotated[str, typer.Option(help="Address for --metrics-port.")] = "127.0.0.1",
     job: Annotated[list[str] | None, typer.Option(
         help="Run only this job (repeatable; ids as /api/v1/health lists them, e.g. maintenance.mail).")] = None,
+    poller_group: Annotated[list[str] | None, typer.Option(
+        help="Instead of the jobs, poll the batches of this poller group (repeatable; needs NOC_BROKER_URL).")
+    ] = None,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Batches a poller-group worker polls at once.")] = 1,
 ) -> None:
-    """Run the background jobs without the API, until SIGINT or SIGTERM."""
+    """Run the background jobs without the API, until SIGINT or SIGTERM (or, with --poller-group, a Celery
+    worker polling that group's batches)."""
     from prometheus_client import start_http_server
+
+    settings = settings_from(ctx)
+    if poller_group:
+        with reported_errors(settings):
+            if settings.broker_url is None:
+                raise CliError("--poller-group: set NOC_BROKER_URL (the Redis broker the scheduler sends batches to)")
+            bad = [g for g in poller_group if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", g)]
+            if bad:
+                raise CliError(f"--poller-group: {bad[0]!r} is not a group name (lower-case letters, digits, _, -)")
+        from noc.scaleout.worker import run
+
+        run(settings, poller_group, concurrency, settings.log_level)
+        return
 
     from noc.capabilities import runtime
     from noc.core.metrics import REGISTRY
     from noc.core.scheduler import build_scheduler
 
-    settings = settings_from(ctx)
     with reported_errors(settings):
         db = open_database(ctx)
         rt = runtime(settings, db)

@@ -80,6 +80,15 @@ class Settings(BaseSettings):
     snmp_retries: int = Field(1, ge=0, description="Retransmissions after a timeout.")
     poll_shard: str = Field("0/1", pattern=r"^\d+/[1-9]\d*$",
                             description="This worker's share of the CPEs, `i/n` (segments are polled by shard 0).")
+    broker_url: SecretStr | None = Field(None, description="Redis URL of the Celery broker that scales polling "
+                                         "out to poller-group workers (`noc worker --poller-group`), e.g. "
+                                         "`redis://redis:6379/0`; unset: polling runs in-process.")
+    broker_prefix: str = Field("noc", pattern=r"^[A-Za-z0-9_.-]{1,32}$", description="Prefix of noc's keys and "
+                               "queues on the broker (several deployments may share one Redis).")
+    broker_batch_size: int = Field(250, ge=1, le=10_000, description="Targets per batch a scaled-out cycle sends "
+                                   "to a poller group's workers.")
+    broker_visibility_timeout_s: int = Field(45, ge=5, description="Seconds after which a batch taken by a worker "
+                                             "that died is handed to another (keep it below the segment interval).")
 
     grafana_db_password: SecretStr | None = Field(None, description="Password `noc db upgrade` gives the "
                                                   "PostgreSQL role noc_grafana (Grafana's read-only data source); "

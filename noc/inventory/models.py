@@ -135,6 +135,8 @@ class Device(Timestamps, Base):
     """Overrides the profile's row cap of every table walk of this device (None: the profile's)."""
     poll_deadline_s: Mapped[float | None] = mapped_column(Float)
     """Overrides the profile's poll deadline of this device (None: the profile's)."""
+    poller_group: Mapped[str] = mapped_column(String(64), default="default", server_default="default", index=True)
+    """The poller group (a Celery queue) whose workers poll this device when polling is scaled out."""
 
 
 class Segment(Timestamps, Base):
@@ -191,3 +193,5 @@ class Cpe(Timestamps, Base):
     subscriber_id: Mapped[int | None] = mapped_column(ForeignKey("subscribers.id"), index=True)
     segment_id: Mapped[int | None] = mapped_column(ForeignKey("segments.id"), index=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    poller_group: Mapped[str] = mapped_column(String(64), default="default", server_default="default", index=True)
+    """The poller group (a Celery queue) whose workers poll this CPE when polling is scaled out."""

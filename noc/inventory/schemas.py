@@ -45,6 +45,10 @@ MINIMUM_SHARE = 0.5
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                         pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=128)]
+PollerGroup = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                               pattern=r"^[a-z0-9][a-z0-9_-]*$"),
+                        Field(description="Poller group whose workers poll it when polling is scaled out "
+                                          "(a Celery queue; lower-case letters, digits, _ and -).")]
 Mbps = Annotated[float,
                  Field(ge=0.001, le=1_000_000, description="Mbit/s, from 0.001 (1 kbit/s)."), BeforeValidator(not_bool)]
 AdvertisedMbps = Annotated[float,
@@ -254,6 +258,7 @@ class DeviceIn(InventoryInput):
                                    "(default: the profile's max_rows per table).")] | None = None
     poll_deadline_s: Annotated[float, Field(gt=0, le=3600, description="Seconds one poll of this device may take "
                                             "(default: the profile's poll_deadline_s).")] | None = None
+    poller_group: PollerGroup = "default"
 
     @field_validator("address")
     @classmethod
@@ -308,6 +313,7 @@ class CpeIn(InventoryInput):
     subscriber: Name | None = None
     segment: Name | None = None
     enabled: bool = True
+    poller_group: PollerGroup = "default"
 
     @field_validator("mac")
     @classmethod

@@ -18,14 +18,33 @@ FIRST_CPE_CYCLE_MAX_DELAY_S = 20
 """The first CPE cycle starts within this many seconds, so fresh health shows soon after a start."""
 
 
-def add_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
-    """Create the sink and poller, add both poll jobs (with jitter), and register their clean-up."""
+def open_poller(runtime: Runtime) -> Poller:
+    """A poller on the sink the settings ask for (its metrics registered); the runtime's clean-up closes both."""
     settings = runtime.settings
     sink = open_sink(settings.data_dir, settings.influx_url, settings.influx_org, settings.influx_bucket,
                      settings.influx_token)
     collector = SinkCollector({"influx" if settings.influx_url else "embedded": sink})
     REGISTRY.register(collector)
     poller = Poller(runtime.db, settings, sink, runtime.secret_box(CREDENTIALS_PURPOSE), runtime.events)
+
+    def close() -> None:
+        poller.close()
+        sink.close()
+        REGISTRY.unregister(collector)
+
+    runtime.closers.append(close)
+    return poller
+
+
+def add_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
+    """Create the sink and poller, add both poll jobs (with jitter), and register their clean-up.
+
+    With a broker (``NOC_BROKER_URL``) polling is scaled out to poller-group workers instead (noc.scaleout).
+    """
+    settings = runtime.settings
+    if settings.broker_url is not None:
+        return
+    poller = open_poller(runtime)
 
     shard, shards = settings.shard()
     segment_s, cpe_s = settings.poll_segment_interval_s, settings.poll_cpe_interval_s
@@ -35,13 +54,7 @@ def add_jobs(scheduler: BackgroundScheduler, runtime: Runtime) -> None:
         metrics.CYCLE_LAST_SUCCESS.labels(job).set_to_current_time()
     metrics.SHARDS.labels(str(shard)).set(shards)
 
-    def close() -> None:
-        poller.close()
-        sink.close()
-        REGISTRY.unregister(collector)
-        metrics.SHARDS.remove(str(shard))
-
-    runtime.closers.append(close)
+    runtime.closers.append(lambda: metrics.SHARDS.remove(str(shard)))
     now = datetime.now().astimezone()
     scheduler.add_job(poller.segment_cycle, "interval", seconds=segment_s, id="poll.segments",
                       next_run_time=now + timedelta(seconds=1), jitter=max(1, segment_s // 20))

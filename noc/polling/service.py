@@ -19,6 +19,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from collectors.samples import Sample
 from collectors.sinks import Sink
 from collectors.snmp.client import SnmpClient
 from collectors.snmp.counters import RateTracker
@@ -34,7 +35,7 @@ from noc.polling.events import SegmentsMeasured
 from noc.polling.health import Grade, HealthPolicy, load_health, worst
 from noc.polling.models import CpeHealth, PollStatus
 from noc.polling.segments import segment_readings
-from noc.polling.targets import capacity_overrides, cpes, segment_definitions, segment_devices
+from noc.polling.targets import SegmentDef, capacity_overrides, cpes, segment_definitions, segment_devices
 
 log = logging.getLogger("noc.polling")
 T = TypeVar("T")
@@ -119,19 +120,47 @@ class Poller:
             targets = segment_devices(s, self.box, **self._timing())
             segments = segment_definitions(s)
             names = {row.id: row.name for row in s.execute(select(Device.id, Device.name))}
-        outcomes = self._run(self._poll_all(targets, self.tracker, capacity_overrides(segments)))
+        outcomes = self.poll_targets(targets, self.tracker, capacity_overrides(segments))
+        self.store_status(outcomes)
         samples = [x for o in outcomes for x in o.samples]
+        self.measure_segments(segments, names, samples, report)
+        self._count(report, outcomes, len(samples))
+        return self._finish(report, started)
+
+    def measure_segments(self, segments: list[SegmentDef], names: dict[int, str], samples: list[Sample],
+                         report: CycleReport) -> None:
+        """Segment utilization from the member devices' ``samples``: both to the sink, the points published as
+        :class:`SegmentsMeasured` (also for samples polled elsewhere, e.g. by scaled-out workers)."""
         at = int(time.time())
         readings = segment_readings(segments, names, samples, at)
         self.sink.write(samples + readings.samples)
-        with self.db.session() as s:
-            self._store_status(s, outcomes)
         self.events.publish(SegmentsMeasured(at, tuple(readings.points)))
         for reason, n in readings.withheld.items():
             metrics.INVALID_RATES.labels(reason).inc(n)
         report.segment_points, report.withheld = len(readings.points), readings.withheld
-        self._count(report, outcomes, len(samples))
-        return self._finish(report, started)
+
+    def poll_targets(self, targets: list[PollTarget], tracker: RateTracker | None,
+                     capacities: dict[int, dict[str, float]] | None = None) -> list[PollOutcome]:
+        """Poll ``targets`` at once on the poller's loop (rates through ``tracker``; capacities per device id)."""
+        return self._run(self._poll_all(targets, tracker, capacities))
+
+    def store_status(self, outcomes: list[PollOutcome]) -> None:
+        """Upsert the poll status rows of ``outcomes``."""
+        with self.db.session() as s:
+            self._store_status(s, outcomes)
+
+    def store_cpes(self, outcomes: list[PollOutcome]) -> CycleReport:
+        """Store a batch of CPE polls made elsewhere: samples to the sink (flushed), poll status and health rows
+        (upserts keyed by CPE, so storing a batch again leaves one row per CPE)."""
+        report = CycleReport("cpes")
+        self.sink.write([x for o in outcomes for x in o.samples])
+        polled = [self._polled(o) for o in outcomes]
+        with self.db.session() as s:
+            _upsert_status(s, [p.status for p in polled])
+            _upsert_health(s, [p.health for p in polled])
+        self._count(report, polled, sum(p.samples for p in polled))
+        self.sink.flush()
+        return report
 
     def cpe_cycle(self) -> CycleReport:
         """Poll this shard's CPEs for fleet health and keep each CPE's newest verdict.

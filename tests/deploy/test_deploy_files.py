@@ -24,8 +24,9 @@ DASHBOARDS = ROOT / "dashboards"
 DATASOURCE = {"type": "influxdb", "uid": "noc-influxdb"}
 SECRETS = ("NOC_SECRET_KEY", "POSTGRES_PASSWORD", "INFLUX_TOKEN", "INFLUX_ADMIN_PASSWORD", "GRAFANA_ADMIN_PASSWORD",
            "GRAFANA_DB_PASSWORD")
-SERVICES = {"postgres", "influxdb", "grafana", "victoriametrics", "migrate", "noc-api", "noc-worker", "mailpit"}
-NOC_SERVICES = ("migrate", "noc-api", "noc-worker")
+SERVICES = {"postgres", "influxdb", "grafana", "victoriametrics", "migrate", "noc-api", "noc-worker", "mailpit",
+            "redis", "noc-poller"}
+NOC_SERVICES = ("migrate", "noc-api", "noc-worker", "noc-poller")
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,10 @@ def test_services_and_their_commands(compose: dict[str, Any]) -> None:
     for name in ("noc-api", "noc-worker"):
         assert svc[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert any(p.endswith(":8000") for p in svc["noc-api"]["ports"])
+    poller = svc["noc-poller"]
+    assert poller["command"][:2] == ["worker", "--poller-group"] and poller["deploy"]["replicas"]
+    assert poller["environment"]["NOC_BROKER_URL"].endswith("redis://redis:6379/0}")
+    assert poller["depends_on"]["redis"]["condition"] == "service_healthy"
 
 
 def test_healthchecks(compose: dict[str, Any]) -> None:
@@ -364,6 +369,8 @@ def test_docker_compose_config(tmp_path: Path) -> None:
     env = config["services"]["noc-api"]["environment"]
     assert env["NOC_DATABASE_URL"] == "postgresql+psycopg://noc:dummy-postgres-password@postgres:5432/noc"
     assert env["NOC_INFLUX_TOKEN"] == config["services"]["grafana"]["environment"]["INFLUX_TOKEN"]
+    assert env["NOC_BROKER_URL"] == "redis://redis:6379/0"
+    assert config["services"]["noc-poller"]["deploy"]["replicas"] == 2
 
 
 @pytest.mark.parametrize("missing", SECRETS)

@@ -1,0 +1,49 @@
+"""noc's Celery app: the broker and result store on Redis (``NOC_BROKER_URL``), one queue per poller group.
+
+``celery -A noc.scaleout.app worker -Q noc.poll.<group>`` runs a worker as ``noc worker --poller-group`` does;
+Flower takes the same ``-A noc.scaleout.app``.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from noc.core.settings import Settings
+from noc.scaleout.state import queue_of
+
+TASKS = "noc.scaleout.tasks"
+
+
+def make_app(settings: Settings) -> Celery:
+    """A Celery app on ``settings``' broker (see :func:`configure`)."""
+    return configure(Celery("noc", include=[TASKS]), settings)
+
+
+def configure(app: Celery, settings: Settings) -> Celery:
+    """Point ``app`` at ``settings``' broker, which also keeps results: late acknowledgement (a batch taken by a
+    worker that dies is handed to another after ``broker_visibility_timeout_s``), one batch prefetched per
+    worker, JSON messages, every key under ``broker_prefix``."""
+    url = settings.broker_url.get_secret_value() if settings.broker_url else "redis://127.0.0.1:6379/0"
+    keys = {"global_keyprefix": f"{settings.broker_prefix}:celery:"}
+    app.conf.update(
+        broker_url=url,
+        result_backend=url,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_s, **keys},
+        result_backend_transport_options=keys,
+        result_expires=3600,
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        task_default_queue=queue_of(settings.broker_prefix, "default"),
+    )
+    return app
+
+
+app = make_app(Settings())
+"""The app of the environment's settings (what ``celery -A noc.scaleout.app`` and the tasks use; ``noc worker
+--poller-group`` reconfigures it with its command-line settings)."""

@@ -1,0 +1,118 @@
+"""What the scheduler and the workers share on Redis: cycle markers, batch claims and done markers, each
+cycle's ledger of polled targets, and the groups' last cycles. Keys carry the deployment's prefix."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import redis
+
+CYCLE_TTL_S = 86_400
+"""How long a cycle's markers and ledger are kept (the API shows the last cycle per group)."""
+
+
+SEGMENTS = ".segments"
+
+
+def queue_of(prefix: str, group: str, segments: bool = False) -> str:
+    """The Celery queue of poller group ``group``'s CPE batches, or of its segment devices (its own queue, so
+    that a segment cycle never waits behind the CPE batches)."""
+    return f"{prefix}.poll.{group}{SEGMENTS if segments else ''}"
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Redis key names of one deployment (``prefix``)."""
+
+    prefix: str
+
+    def leader(self) -> str:
+        return f"{self.prefix}:leader"
+
+    def cycle(self, cycle: str) -> str:
+        return f"{self.prefix}:cycle:{cycle}"
+
+    def claim(self, cycle: str, batch: int) -> str:
+        return f"{self.prefix}:claim:{cycle}:{batch}"
+
+    def done(self, cycle: str) -> str:
+        return f"{self.prefix}:done:{cycle}"
+
+    def ledger(self, cycle: str) -> str:
+        return f"{self.prefix}:polled:{cycle}"
+
+    def repeats(self, cycle: str) -> str:
+        return f"{self.prefix}:repeats:{cycle}"
+
+    def last_cycle(self, job: str, group: str) -> str:
+        return f"{self.prefix}:last:{job}:{group}"
+
+    def counters(self, device: str) -> str:
+        return f"{self.prefix}:counters:{device}"
+
+
+class SharedState:
+    """The cycle bookkeeping on Redis (every call is a few commands in one round trip)."""
+
+    def __init__(self, client: redis.Redis, prefix: str) -> None:
+        self.redis, self.keys = client, Keys(prefix)
+
+    def start_cycle(self, cycle: str, meta: dict[str, Any]) -> bool:
+        """Mark ``cycle`` started (False when some node started it already: a cycle starts once)."""
+        return bool(self.redis.set(self.keys.cycle(cycle), json.dumps(meta), nx=True, ex=CYCLE_TTL_S))
+
+    def record_group(self, job: str, group: str, cycle: str, batches: int, targets: int) -> None:
+        """The group's newest cycle: when it started and how many batches it has."""
+        self.redis.hset(self.keys.last_cycle(job, group), mapping={
+            "cycle": cycle, "started_at": time.time(), "batches": batches, "targets": targets, "done": 0,
+            "finished_at": ""})
+        self.redis.expire(self.keys.last_cycle(job, group), CYCLE_TTL_S)
+
+    def is_done(self, cycle: str, batch: int) -> bool:
+        """Whether batch ``batch`` of ``cycle`` was stored already."""
+        return bool(self.redis.sismember(self.keys.done(cycle), str(batch)))
+
+    def claim(self, cycle: str, batch: int, worker: str, lease_s: float) -> bool:
+        """Take the right to store ``batch`` for ``lease_s`` seconds (False while another worker holds it)."""
+        return bool(self.redis.set(self.keys.claim(cycle, batch), worker, nx=True, px=int(lease_s * 1000)))
+
+    def finish(self, job: str, group: str, cycle: str, batch: int, worker: str, targets: list[str]) -> None:
+        """Mark ``batch`` stored, note who polled each target (a target noted twice counts as a repeat), and
+        advance the group's progress; the claim is given back."""
+        ledger = self.keys.ledger(cycle)
+        pipe = self.redis.pipeline()
+        for target in targets:
+            pipe.hsetnx(ledger, target, worker)
+        pipe.sadd(self.keys.done(cycle), str(batch))
+        pipe.delete(self.keys.claim(cycle, batch))
+        pipe.expire(ledger, CYCLE_TTL_S)
+        pipe.expire(self.keys.done(cycle), CYCLE_TTL_S)
+        results = pipe.execute()
+        if repeats := sum(1 for new in results[:len(targets)] if not new):
+            self.redis.incrby(self.keys.repeats(cycle), repeats)
+            self.redis.expire(self.keys.repeats(cycle), CYCLE_TTL_S)
+        last = self.keys.last_cycle(job, group)
+        if self.redis.hget(last, "cycle") == cycle.encode():
+            done = self.redis.hincrby(last, "done", 1)
+            if done >= int(self.redis.hget(last, "batches") or 0):
+                self.redis.hset(last, "finished_at", time.time())
+
+    def ledger(self, cycle: str) -> dict[str, str]:
+        """Target → the worker that stored its poll in ``cycle``."""
+        return _text(self.redis.hgetall(self.keys.ledger(cycle)))
+
+    def repeats(self, cycle: str) -> int:
+        """Targets of ``cycle`` whose poll was stored more than once (0 when every batch was stored once)."""
+        return int(self.redis.get(self.keys.repeats(cycle)) or 0)
+
+    def last_cycle(self, job: str, group: str) -> dict[str, str]:
+        """The group's newest cycle of ``job`` (empty when it has none)."""
+        return _text(self.redis.hgetall(self.keys.last_cycle(job, group)))
+
+
+def _text(stored: Any) -> dict[str, str]:
+    """A Redis hash as text."""
+    return {k.decode(): v.decode() for k, v in stored.items()}
