@@ -17,7 +17,7 @@ memory". Setup, none of it timed:
    samples, to measure the poller alone.
 
 Then ``--cycles`` CPE cycles run one after the other, each printing wall time, CPEs/s, SNMP requests/s
-(the client's ``stats``), CPU seconds of the poller process, failures, and peak resident memory (VmHWM,
+(the client's ``stats``), CPU seconds of the poller process, failures (by error kind), and peak resident memory (VmHWM,
 reset before each cycle through ``/proc/self/clear_refs``; ``ru_maxrss`` covers the whole process life).
 
 Per-device limit: ``SnmpClient`` limits requests in flight per *agent address* (``per_device=2``). Real
@@ -67,6 +67,7 @@ from noc.core.settings import Settings
 from noc.inventory.models import Cpe, Credential
 from noc.inventory.service import CREDENTIALS_PURPOSE
 from noc.migrations import upgrade
+from noc.polling import metrics
 from noc.polling.models import CpeHealth, PollStatus
 from noc.polling.service import CycleReport, Poller
 
@@ -285,8 +286,15 @@ class BenchPoller(Poller):
 # --- main ---------------------------------------------------------------------------------------------
 
 
+def failure_kinds() -> dict[str, float]:
+    """Failed CPE polls so far by error kind (``noc_poll_errors_total``)."""
+    return {sample.labels["error"]: sample.value for metric in metrics.POLL_ERRORS.collect()
+            for sample in metric.samples if sample.name.endswith("_total") and sample.labels["job"] == "cpes"}
+
+
 def run_cycle(poller: Poller, sink: Sink, sim_pid: int, n: int) -> tuple[CycleReport, dict[str, float]]:
     """One measured CPE cycle; prints its figures and returns them."""
+    failures0 = failure_kinds()
     reset = reset_peak_rss()
     rss0 = proc_status("VmRSS")
     requests0 = poller.client.stats["requests"]
@@ -311,6 +319,9 @@ def run_cycle(poller: Poller, sink: Sink, sim_pid: int, n: int) -> tuple[CycleRe
                "requests_per_cpe": requests / max(report.targets, 1), "stored_s": wall_stored}
     print(f"\ncycle {n}: {report.targets:,} CPEs in {wall:.1f} s = {report.targets / wall:,.0f} CPEs/s; "
           f"{report.ok:,} ok, {report.failed:,} failed; {report.samples:,} samples")
+    kinds = {k: v - failures0.get(k, 0.0) for k, v in failure_kinds().items()}
+    if any(kinds.values()):
+        print("  failed polls by kind: " + ", ".join(f"{k} {v:,.0f}" for k, v in sorted(kinds.items()) if v))
     print(f"  SNMP: {requests:,} requests = {requests / wall:,.0f}/s, {requests / max(report.targets, 1):.1f} "
           f"per CPE; {delta['retries']:,} retransmissions, {delta['timeouts']:,} timeouts, "
           f"{delta['unmatched']:,} late answers")

@@ -54,13 +54,17 @@ CREATE TABLE IF NOT EXISTS points (
     PRIMARY KEY (series_id, time)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS points_time ON points (time);
-CREATE TRIGGER IF NOT EXISTS series_tags_of_new_series AFTER INSERT ON series BEGIN
-    INSERT INTO series_tags (name, value, series_id)
-    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), NEW.id FROM json_each(NEW.tags);
-END;
+DROP TRIGGER IF EXISTS series_tags_of_new_series;
 """
+"""(Stores written before tags were inserted by :meth:`EmbeddedStore._insert` filled series_tags by a trigger
+that parsed each new series' JSON: half of the store's work in a fleet's first cycle.)"""
 
-_NEW_SERIES = "INSERT OR IGNORE INTO series (measurement, tags) VALUES (?, ?)"
+_NEW_SERIES = (
+    "INSERT INTO series (measurement, tags) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
+    "FROM json_each(?) WHERE true ON CONFLICT (measurement, tags) DO NOTHING RETURNING id, measurement, tags"
+)
+"""The series of a batch in one statement (a JSON array of [measurement, tags]); returns those it created."""
+_NEW_TAGS = "INSERT OR IGNORE INTO series_tags (name, value, series_id) VALUES (?, ?, ?)"
 _UPSERT_BY_SERIES = (
     "INSERT INTO points (series_id, time, fields) SELECT id, ?, ? FROM series WHERE measurement = ? AND tags = ? "
     "ON CONFLICT (series_id, time) DO UPDATE SET fields = json_patch(points.fields, excluded.fields)"
@@ -73,8 +77,8 @@ _UPSERT = (
 )
 
 
-def _compact(value: object) -> str:
-    return json.dumps(value, separators=(",", ":"))
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+"""Compact JSON (one encoder: ``json.dumps`` with arguments builds a new one per call)."""
 
 
 def _canonical_tags(tags: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -306,13 +310,14 @@ class EmbeddedStore(BatchWriter[Sample]):
                 return
 
     def _insert(self, batch: list[Sample]) -> None:
-        """Store one batch in one transaction: new series first (their tags by trigger), then the points, each
-        finding its series by (measurement, tags) in SQL."""
+        """Store one batch in one transaction: new series first (and their tags), then the points, each finding
+        its series by (measurement, tags) in SQL."""
         cutoff = int(self._clock()) - self.retention_s
         points: list[tuple[int, str, str, str]] = []
         skipped = 0
         dumps = _compact
         tags_json: dict[tuple[tuple[str, str], ...], str] = {}
+        canonical: dict[str, tuple[tuple[str, str], ...]] = {}
         for sample in batch:
             values = clean_fields(sample.fields)
             if not values or not sample.measurement or sample.time < cutoff:
@@ -320,19 +325,23 @@ class EmbeddedStore(BatchWriter[Sample]):
                 continue
             tags = tags_json.get(sample.tags)
             if tags is None:
-                tags = tags_json[sample.tags] = dumps(_canonical_tags(sample.tags))
+                ordered = _canonical_tags(sample.tags)
+                tags = tags_json[sample.tags] = dumps(ordered)
+                canonical[tags] = ordered
             points.append((int(sample.time), dumps(values), sample.measurement, tags))
-        series = list(dict.fromkeys((p[2], p[3]) for p in points))
+        series = dumps(list(dict.fromkeys((p[2], p[3]) for p in points)))
         with self._db_lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                created = self._db.executemany(_NEW_SERIES, series).rowcount
+                created = self._db.execute(_NEW_SERIES, (series,)).fetchall()
+                self._db.executemany(_NEW_TAGS, [(name, value, series_id) for series_id, _, tags in created
+                                                 for name, value in canonical[tags]])
                 self._db.executemany(_UPSERT_BY_SERIES, points)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._series_count += max(created, 0)
+            self._series_count += len(created)
         with self._cond:
             self._counters["points_written_total"] += len(points)
             self._counters["samples_skipped_total"] += skipped

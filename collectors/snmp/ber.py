@@ -497,6 +497,11 @@ _VALUE: dict[int, Callable[[bytes], Decoded]] = {
 }
 
 
+_UNSIGNED_SIZES: dict[int, tuple[type[int], int]] = {
+    TYPE_TAGS[kind]: (kind, bits // 8 + 1) for kind, bits in UNSIGNED_BITS.items()}
+"""Unsigned application types by tag: (type, octets of its largest value with its leading zero octet)."""
+
+
 def decode_pdu(data: bytes, pos: int, oid: Callable[[bytes], Any] = decode_oid) -> Pdu:
     """The PDU starting at ``data[pos]`` (any PDU type); ``oid`` turns OID content octets into the OIDs of
     the result (default: dotted strings; ``decode_oid_arcs``: tuples)."""
@@ -543,6 +548,9 @@ def decode_pdu(data: bytes, pos: int, oid: Callable[[bytes], Any] = decode_oid) 
             append((name, _from_bytes(raw, "big", signed=True) if 0 < n < 5 else _wide_integer(raw)))
         elif vtag == TAG_NULL:
             append((name, NULL))
+        elif (unsigned := _UNSIGNED_SIZES.get(vtag)) is not None and (0 < n < unsigned[1] or (
+                n == unsigned[1] and not raw[0])):  # counters, gauges, ticks in range (else their decoder)
+            append((name, unsigned[0](_from_bytes(raw, "big"))))
         else:
             conv = _VALUE.get(vtag)
             if conv is not None:

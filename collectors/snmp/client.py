@@ -35,6 +35,7 @@ from collectors.snmp.ber import (
     RESPONSE,
     SET,
     BerError,
+    OidCache,
     Pdu,
     decode_community_message,
     encode_length,
@@ -244,6 +245,7 @@ class SnmpClient:
         max_rows: Sequence[int | None] | None = None,
         deadline: float | None = None,
         tables: Sequence[str] | None = None,
+        scalars: Sequence[str] = (),
     ) -> list[dict[str, Value]]:
         """GETBULK walk of several columns at once: one request carries one varbind per column still going.
 
@@ -256,20 +258,27 @@ class SnmpClient:
         :meth:`walk`). ``max_rows`` (parallel to ``roots``; None: no cap) ends the walk with
         :class:`SnmpLimitError` for a column with more rows, ``deadline`` with :class:`SnmpDeadlineError`;
         messages name the column's entry of ``tables``.
+
+        ``scalars`` (instances ``<object>.0``) are read with the first request, as its non-repeaters (GETNEXT of
+        ``<object>``: the answer is the scalar when the agent has it), and returned as one more {oid: value} after
+        the columns', leaving out absent ones as :meth:`get` does; after a tooBig answer they are read by a GET.
         """
-        norm = [normalize_oid(r) for r in roots]
+        if any(not s.endswith(".0") for s in scalars):
+            raise ValueError("scalars must be instances ending in .0")
+        norm = [_NORMALIZED[r] for r in roots]
         caps: list[int | None] = list(max_rows) if max_rows is not None else [None] * len(norm)
         names = list(tables) if tables is not None else [""] * len(norm)
         if not (len(caps) == len(names) == len(norm)):
             raise ValueError("max_rows and tables must be parallel to roots")
-        walking = self._walk_columns(target, norm, max_repetitions, caps, names)
+        walking = self._walk_columns(target, norm, max_repetitions, caps, names, [_NORMALIZED[o] for o in scalars])
         if deadline is None:
             return await walking
         tables = ", ".join(dict.fromkeys(n for n in names if n)) or "columns"
         return await _until(deadline, target, f"walking table(s) {tables} ({len(norm)} columns)", walking)
 
     async def _walk_columns(
-        self, target: Target, roots: list[str], max_repetitions: int, caps: list[int | None], names: list[str]
+        self, target: Target, roots: list[str], max_repetitions: int, caps: list[int | None], names: list[str],
+        scalars: list[str],
     ) -> list[dict[str, Value]]:
         address = target.address
         reps = max(1, max_repetitions)
@@ -277,29 +286,35 @@ class SnmpClient:
         if cap is not None and cap[1] > time.monotonic():
             reps = min(reps, cap[0])
         results: list[dict[str, Value]] = [{} for _ in roots]
+        prefixes = [r + "." for r in roots]
         cursors = list(roots)
         last: list[tuple[int, ...]] = [() for _ in roots]  # the suffix (arcs after the root) of each column's last OID
         left = [-1 if c is None else c for c in caps]
         active = list(range(len(roots)))
         width = len(active)
+        found: dict[str, Value] = {}
+        unread, apart = scalars, []  # scalars for the next request; those to GET instead (after a tooBig answer)
         while active:
             batch = active[:width]
             n = len(batch)
-            vbl = encode_varbinds([(cursors[i], None) for i in batch])
+            ask = len(unread)
+            vbl = encode_varbinds([*((s[:-2], None) for s in unread), *((cursors[i], None) for i in batch)])
             sent = [reps]
 
-            def build(rid: int, attempt: int, vbl: bytes = vbl, sent: list[int] = sent) -> bytes:
+            def build(rid: int, attempt: int, vbl: bytes = vbl, sent: list[int] = sent, ask: int = ask) -> bytes:
                 if attempt and sent[0] > 1:
                     sent[0] = max(1, sent[0] // 2)
                     self.stats["timeout_backoffs"] += 1
-                return encode_pdu(GETBULK, rid, vbl, 0, sent[0])
+                return encode_pdu(GETBULK, rid, vbl, ask, sent[0])
 
             pdu = await self._call(target, build)
             if sent[0] < reps:
                 reps = sent[0]
                 self._remember_cap(address, reps)
-            if pdu.error_status == _TOO_BIG and (reps > 1 or n > 1):
-                if reps > 1:
+            if pdu.error_status == _TOO_BIG and (reps > 1 or n > 1 or ask):
+                if ask:
+                    unread, apart = [], scalars
+                elif reps > 1:
                     reps //= 2
                     self._remember_cap(address, reps)
                 else:
@@ -309,24 +324,34 @@ class SnmpClient:
             if pdu.error_status:
                 self._raise_status(target, pdu)
             varbinds = pdu.varbinds
+            if ask:
+                if len(varbinds) < ask:
+                    raise SnmpMalformedResponse(address, f"{len(varbinds)} variables for {ask} non-repeaters")
+                found.update((oid, v) for (oid, v), s in zip(varbinds, unread, strict=False)
+                             if oid == s and not isinstance(v, Special))
+                varbinds, unread = varbinds[ask:], []
             if not varbinds:
                 del active[:n]  # an empty answer: nothing more under these roots
                 continue
             ended: set[int] = set()
+            arcs = _ARCS.__getitem__
             for k, (oid, value) in enumerate(varbinds):
                 i = batch[k % n]
                 if i in ended:
                     continue
-                root = roots[i]
-                if isinstance(value, Special) or not oid.startswith(root) or oid[len(root):len(root) + 1] != ".":
+                prefix = prefixes[i]
+                if isinstance(value, Special) or not oid.startswith(prefix):
+                    if not isinstance(value, Special) and arcs(oid) <= arcs(cursors[i]):
+                        # e.g. an agent that repeats the non-repeaters: never cut a column short silently
+                        raise SnmpError(address, f"agent returned {oid} after {cursors[i]}: OIDs not increasing")
                     ended.add(i)
                     continue
-                key = _oid_key(oid[len(root) + 1:])
+                key = arcs(oid[len(prefix):])
                 if key <= last[i]:
                     raise SnmpError(address, f"agent returned {oid} after {cursors[i]}: OIDs not increasing")
                 if not left[i]:
                     self.stats["limits"] += 1
-                    what = f"table {names[i]} ({root})" if names[i] else root
+                    what = f"table {names[i]} ({roots[i]})" if names[i] else roots[i]
                     raise SnmpLimitError(address, f"walk of {what} stopped: more than max_rows={caps[i]} rows")
                 left[i] -= 1
                 results[i][oid] = value
@@ -334,6 +359,10 @@ class SnmpClient:
                 cursors[i] = oid
             if ended:
                 active = [i for i in active if i not in ended]
+        if scalars:
+            if apart or unread:
+                found.update(await self.get(target, apart or unread))
+            results.append(found)
         return results
 
     async def set(self, target: Target, values: Sequence[tuple[str, Value]], *, secret: bool = False) -> None:
@@ -570,3 +599,10 @@ async def _until(deadline: float, target: Target, doing: str, work: Coroutine[An
 
 def _oid_key(oid: str) -> tuple[int, ...]:
     return tuple(map(int, oid.split(".")))
+
+
+_NORMALIZED = OidCache(normalize_oid)
+"""OIDs as callers give them → dotted form (a profile's roots are normalized once, not at every walk)."""
+_ARCS = OidCache(_oid_key)
+"""Row indexes of walked columns ("3", "1.5") and the OIDs that end columns → arcs, to check that answers go
+forward (devices of a model share them)."""

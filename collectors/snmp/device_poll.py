@@ -27,6 +27,7 @@ from collectors.snmp.profiles import (
     PollLimits,
     Profile,
     ProfileError,
+    Rows,
     TablePlan,
     decode,
     load_profile,
@@ -116,8 +117,10 @@ def _shape(values: Iterable[int]) -> tuple[int, ...]:
 
 
 async def _walk_sets(client: SnmpClient, target: PollTarget, plans: Sequence[TablePlan], rows: Sequence[int],
-                     budget: int, deadline: float, results: dict[str, Value]) -> list[int]:
-    """Walk the column sets ``plans`` packed into requests (:func:`pack`); the rows each set gave."""
+                     budget: int, deadline: float, results: dict[str, Value],
+                     scalars: Sequence[str] = ()) -> list[int]:
+    """Walk the column sets ``plans`` packed into requests (:func:`pack`); the rows each set gave. ``scalars``
+    (instances ending in .0) are read with the first request."""
     cap = target.limits.max_rows if target.limits is not None else None
     found = [0] * len(plans)
     for members, reps in pack(plans, rows, budget):
@@ -125,7 +128,10 @@ async def _walk_sets(client: SnmpClient, target: PollTarget, plans: Sequence[Tab
         columns = await client.walk_columns(
             target.target, [r for p in sets for r in p.roots], max_repetitions=reps, deadline=deadline,
             max_rows=[p.max_rows if cap is None else cap for p in sets for _ in p.roots],
-            tables=[p.name for p in sets for _ in p.roots])
+            tables=[p.name for p in sets for _ in p.roots], scalars=scalars)
+        if scalars:
+            results.update(columns.pop())
+            scalars = ()
         k = 0
         for i, p in zip(members, sets, strict=True):
             for column in columns[k:k + len(p.roots)]:
@@ -136,17 +142,25 @@ async def _walk_sets(client: SnmpClient, target: PollTarget, plans: Sequence[Tab
 
 
 async def read_raw(client: SnmpClient, target: PollTarget, prof: Profile) -> dict[str, Value]:
-    """Everything ``prof`` asks of the device: scalars by GET, tables by multi-column walks, fallbacks only when
-    needed.
+    """Everything ``prof`` asks of the device (:func:`read`), OID → value."""
+    return (await read(client, target, prof))[0]
+
+
+async def read(client: SnmpClient, target: PollTarget, prof: Profile) -> tuple[dict[str, Value], Rows | None]:
+    """Everything ``prof`` asks of the device: scalars with the first GETBULK (by GET on a profile's first poll),
+    tables by multi-column walks, fallbacks only when needed.
 
     All columns go out in a few GETBULKs (:meth:`SnmpClient.walk_columns`, packed by :func:`pack`) sized by the
     rows each table is expected to have: the device's own previous poll, else the newest poll of any device of
     its profile, else ifNumber (read with the scalars on a profile's very first poll). Fallback columns are
     walked after the first pass when some row needs them, and with it from then on for that device (once all of
     a device's fallbacks are walked with the first pass, the check is skipped). A DOCSIS 3.0
-    modem with 32 downstream and 8 upstream channels takes one GET and three GETBULKs. The results are those of
+    modem with 32 downstream and 8 upstream channels takes three GETBULKs. The results are those of
     walking each column alone; the sizing only saves requests and the varbinds past the columns' ends.
+    Returns them (OID → value) and, when the fallback check grouped them and nothing was walked after it, their
+    :meth:`Profile.rows` (for :func:`decode`).
     """
+    grouped: Rows | None = None
     results: dict[str, Value] = {}
     deadline = time.monotonic() + prof.deadline_s(target.limits)
     plan, fallback_plan = prof.column_plan, prof.fallback_plan
@@ -155,9 +169,12 @@ async def read_raw(client: SnmpClient, target: PollTarget, prof: Profile) -> dic
     hint, with_fallbacks = known if known is not None else (_ROWS_SEEN.get(prof.name), ())
     if hint is not None and len(hint) != len(plan):  # another profile of that name (an operator's own file)
         hint, with_fallbacks = None, ()
-    oids = prof.get_oids
+    oids, along = prof.get_oids, tuple[str, ...]()
     if hint is None and plan:
         oids = (*oids, IF_NUMBER)
+    elif plan:  # the sizes are known: the scalars go with the first GETBULK (as its non-repeaters)
+        along = tuple(o for o in oids if o.endswith(".0"))
+        oids = tuple(o for o in oids if not o.endswith(".0"))
     if oids:
         results.update(await client.get(target.target, oids, deadline=deadline))
     if hint is None:
@@ -166,12 +183,14 @@ async def read_raw(client: SnmpClient, target: PollTarget, prof: Profile) -> dic
         hint = (size,) * len(plan)
     sets = [*plan, *(fallback_plan[i] for i in with_fallbacks)]
     found = await _walk_sets(client, target, sets, [*hint, *(hint[i] for i in with_fallbacks)],
-                             prof.bulk_varbinds, deadline, results)
+                             prof.bulk_varbinds, deadline, results, along)
     rows = found[:len(plan)]
     if len(with_fallbacks) < sum(1 for p in fallback_plan if p.roots):  # else every fallback was walked already
         walked = {r for p in sets for r in p.roots}
-        needed = set(prof.needed_fallback_roots(results))
+        grouped = prof.rows(results)
+        needed = set(prof.needed_fallback_roots(results, grouped))
         if missing := needed - walked:
+            grouped = None
             more = [i for i, p in enumerate(fallback_plan) if missing.intersection(p.roots)]
             await _walk_sets(client, target, [fallback_plan[i] for i in more], [rows[i] for i in more],
                              prof.bulk_varbinds, deadline, results)
@@ -182,7 +201,7 @@ async def read_raw(client: SnmpClient, target: PollTarget, prof: Profile) -> dic
         _DEVICES.clear()
         _SHAPES.clear()
     _DEVICES[device_key] = (seen, with_fallbacks)
-    return results
+    return results, grouped
 
 
 async def poll(client: SnmpClient, target: PollTarget, tracker: RateTracker | None,
@@ -196,8 +215,8 @@ async def poll(client: SnmpClient, target: PollTarget, tracker: RateTracker | No
     started, at = time.perf_counter(), time.time()
     try:
         prof = profile(target.profile)
-        raw = await read_raw(client, target, prof)
-        samples = decode(prof, target.name, raw, at, rates=tracker, capacity_bps=capacity_bps)
+        raw, rows = await read(client, target, prof)
+        samples = decode(prof, target.name, raw, at, rates=tracker, capacity_bps=capacity_bps, rows=rows)
     except Exception as exc:  # one device's failure must never cost the others their outcomes
         kind = next((name for error, name in ERROR_KINDS if isinstance(exc, error)), "internal")
         if kind == "internal":

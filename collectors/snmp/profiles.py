@@ -35,6 +35,7 @@ from pydantic import (
 )
 
 from collectors.samples import FieldValue, Sample
+from collectors.snmp.ber import OidCache
 from collectors.snmp.counters import CounterReading, Rate, RateKey, RateTracker
 from collectors.snmp.values import Counter32, Counter64, Invalid, Value
 from collectors.strict_yaml import ConfigError, StrictModel, read_yaml, validate_model
@@ -68,13 +69,15 @@ _RANGES: dict[str, tuple[int, int]] = {
     "TruthValue": (1, 2),
 }
 """The range of each integer type (RFC 2578, TruthValue of RFC 2579): a reading outside it is invalid."""
-_FAST: dict[str, type] = {"Counter32": Counter32, "Counter64": Counter64, **dict.fromkeys(_INTEGERS - {"TimeTicks",
+_FAST: dict[str, type[int]] = {"Counter32": Counter32, "Counter64": Counter64, **dict.fromkeys(_INTEGERS - {"TimeTicks",
                           "Gauge32"}, int)}
 """The Python type of a raw value that needs no conversion for a column type (decoding's fast path)."""
 _LOGGED_MAX = 100_000
 _logged: set[tuple[str, str]] = set()
 """(device, object) pairs whose invalid readings were logged already (forgotten when it holds _LOGGED_MAX)."""
 _OID_RE = re.compile(r"\d+(\.\d+)+")
+_INDEX_ORDER = OidCache(lambda index: tuple(map(int, index)))
+"""A row index (its arcs as text) → its arcs as numbers, to order rows (devices share their indexes)."""
 
 DEFAULT_MAX_ROWS = 10_000
 """Rows a walk of one table column may return before the poll ends with an error (``max_rows`` of a table)."""
@@ -273,6 +276,10 @@ def _check_group(index: Sequence[str], columns: Sequence[Column], row_filter: Ro
             raise ValueError(f"filter.column: no readable, non-fallback column named {row_filter.column!r}")
 
 
+Rows = dict[int, dict[tuple[str, ...], dict[str, Value]]]
+"""Raw results grouped by table (the id of its plan) and row index: column name → value."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     """A table or a measurement's scalars, prepared for decoding."""
@@ -285,6 +292,10 @@ class _Plan:
     filter: RowFilter | None
     scales: Mapping[str, float | None]
     """Each column's ``effective_scale``, looked up once."""
+    fast: Mapping[str, tuple[type[int], int, int, float | None, bool] | None]
+    """Per primary column, how a reading of the expected type and range becomes its field without more checks:
+    (Python type, low, high, scale, only when non-zero (it has a fallback)); None: always the full path (enums,
+    absent values, types that need converting)."""
 
     @classmethod
     def of(cls, measurement: str, index: tuple[str, ...], columns: Sequence[Column], filt: RowFilter | None) -> _Plan:
@@ -297,7 +308,16 @@ class _Plan:
             {c.name: c for c in readable},
             filt,
             {c.name: c.effective_scale for c in readable},
+            {c.name: _fast_path(c, any(f.fallback_for == c.name for f in readable)) for c in readable},
         )
+
+
+def _fast_path(col: Column, has_fallback: bool) -> tuple[type[int], int, int, float | None, bool] | None:
+    """``_Plan.fast`` of one column."""
+    kind = _FAST.get(col.type)
+    if kind is None or col.enum is not None or col.absent_values or col.fallback_for is not None:
+        return None
+    return (kind, *_RANGES[col.type], col.effective_scale, has_fallback)
 
 
 @dataclass(slots=True)
@@ -477,14 +497,20 @@ class Profile(StrictModel):
         """Column OIDs to walk in a first pass: readable columns except fallbacks."""
         return tuple(c.oid for p in self._ix.plans for c in p.primaries)
 
-    def needed_fallback_roots(self, results: Mapping[str, Value]) -> tuple[str, ...]:
-        """Fallback column OIDs worth walking after a first pass, given that pass's results.
+    def rows(self, results: Mapping[str, Value]) -> Rows:
+        """Raw results grouped by table and row (what :func:`decode` and :meth:`needed_fallback_roots` read)."""
+        return _collect(self._ix, results)
+
+    def needed_fallback_roots(self, results: Mapping[str, Value], rows: Rows | None = None) -> tuple[str, ...]:
+        """Fallback column OIDs worth walking after a first pass, given that pass's results (and their
+        :meth:`rows`, when already grouped).
 
         A fallback is needed when its table gave no rows, or when some row that passes the table's filter
         lacks a usable primary value (absent, in ``absent_values``, zero or empty) — e.g. ifHighSpeed 0 →
         walk ifSpeed. (Filter columns are never fallbacks, so the first pass always includes them.)
         """
-        rows = _collect(self._ix, results)
+        if rows is None:
+            rows = _collect(self._ix, results)
         needed = []
         for plan in self._ix.plans:
             plan_rows = {i: r for i, r in rows.get(id(plan), {}).items() if _kept(plan, r)}
@@ -540,8 +566,10 @@ def decode(
     *,
     rates: RateTracker | None = None,
     capacity_bps: Mapping[str, float] | None = None,
+    rows: Rows | None = None,
 ) -> Samples:
-    """Turn raw GET/walk results (OID without leading dot → value) into Samples, following ``profile``.
+    """Turn raw GET/walk results (OID without leading dot → value) into Samples, following ``profile``
+    (``rows``: the results grouped by :meth:`Profile.rows` already).
 
     Tags are ``device`` and the table's index names (e.g. ``ifindex``, ``channel``); values are scaled to
     their units; enums become names or codes as the profile says; counter fields keep their
@@ -562,12 +590,13 @@ def decode(
         up = profile.object(profile.uptime)
         raw = _plain(up, results.get(up.oid))
         uptime = raw if isinstance(raw, int) and not isinstance(raw, bool) else None
-    rows = _collect(ix, results)
+    if rows is None:
+        rows = _collect(ix, results)
     samples: list[Sample] = []
     invalid: list[InvalidReading] = []
     for plan in [*ix.scalar_plans, *ix.plans]:
         plan_rows = rows.get(id(plan), {})
-        for idx in sorted(plan_rows, key=lambda i: tuple(map(int, i))):
+        for idx in sorted(plan_rows, key=_INDEX_ORDER.__getitem__):
             index = ".".join(idx)
             fields = _decode_row(plan, plan_rows[idx], index, invalid)
             if fields is None:
@@ -594,9 +623,9 @@ def _log_invalid(device: str, invalid: Sequence[InvalidReading]) -> None:
         log.warning("%s: invalid reading of %s%s: %s; left out", device, reading.object, where, reading.reason)
 
 
-def _collect(ix: _Index, results: Mapping[str, Value]) -> dict[int, dict[tuple[str, ...], dict[str, Value]]]:
+def _collect(ix: _Index, results: Mapping[str, Value]) -> Rows:
     """Group raw results by plan (keyed by id) and row index, keeping only readable objects."""
-    rows: dict[int, dict[tuple[str, ...], dict[str, Value]]] = {}
+    rows: Rows = {}
     for plan in ix.scalar_plans:
         row = {c.name: results[c.oid] for c in plan.by_name.values() if c.oid in results}
         if row:
@@ -644,9 +673,16 @@ def _decode_row(
         if not plan.filter.accepts(filter_value):
             return None
     fields: dict[str, FieldValue] = {}
-    fallbacks, scales = plan.fallbacks, plan.scales
+    fallbacks, scales, fast = plan.fallbacks, plan.scales, plan.fast
     for col in plan.primaries:
         name = col.name
+        spec = fast[name]
+        if spec is not None:  # the common case: a reading of the expected type, in range (non-zero if it matters)
+            got: Any = raw.get(name)
+            kind, low, high, scale, nonzero = spec
+            if got.__class__ is kind and low <= got <= high and (got or not nonzero):
+                fields[col.field] = got if scale is None else round(got * scale, 6)  # type: ignore[index]
+                continue
         value = filter_value if name == filter_name else _value(col, raw.get(name), index, invalid)
         source = col
         fallback = fallbacks.get(name) if fallbacks else None

@@ -132,16 +132,28 @@ class HealthPolicy(StrictModel):
 
     def verdicts(self, samples: Iterable[Sample]) -> list[Verdict]:
         """Grade every field that some rule covers, in sample order."""
+        return self._graded(samples, keep_good=True)
+
+    def findings(self, samples: Iterable[Sample]) -> list[Verdict]:
+        """The verdicts of :meth:`verdicts` that are not good (none: every graded field is good), built only for
+        those: a fleet cycle grades millions of fields and keeps only its findings."""
+        return self._graded(samples, keep_good=False)
+
+    def _graded(self, samples: Iterable[Sample], keep_good: bool) -> list[Verdict]:
         out = []
+        good = Grade.GOOD
         by_measurement = self._by_measurement
         for sample in samples:
             for rule in by_measurement.get(sample.measurement, ()):
                 if rule.when and not rule.applies(sample):
                     continue
+                fields = sample.fields
                 for name in rule.fields:
-                    if name in sample.fields:
-                        value = sample.fields[name]
-                        out.append(Verdict(rule.name, sample.measurement, sample.tags, name, value, rule.grade(value)))
+                    if name in fields:
+                        value = fields[name]
+                        grade = rule.grade(value)
+                        if keep_good or grade is not good:
+                            out.append(Verdict(rule.name, sample.measurement, sample.tags, name, value, grade))
         return out
 
     def rule(self, name: str) -> HealthRule:

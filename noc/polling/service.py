@@ -297,12 +297,11 @@ class Poller:
         if not outcome.ok:
             grade, findings = UNREACHABLE, json.dumps([{"error": outcome.error_kind}])
         else:
-            verdicts = self.health.verdicts(outcome.samples)
-            graded = worst(verdicts) or Grade.GOOD
+            found = self.health.findings(outcome.samples)
+            graded = worst(found) or Grade.GOOD
             notes = [{"rule": v.rule, "measurement": v.measurement, "tags": dict(v.tags), "field": v.field,
-                      "value": v.value, "grade": v.grade.value}
-                     for v in verdicts if v.grade is not Grade.GOOD]
-            grade, findings = graded.value, json.dumps(notes, default=str)
+                      "value": v.value, "grade": v.grade.value} for v in found]
+            grade, findings = graded.value, json.dumps(notes, default=str) if notes else "[]"
         return {"cpe_id": outcome.target.id, "at": datetime.fromtimestamp(outcome.at, UTC), "grade": grade,
                 "findings": findings}
 

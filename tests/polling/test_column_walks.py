@@ -16,11 +16,13 @@ from collectors.snmp import device_poll
 from collectors.snmp.auth import Target, V2c
 from collectors.snmp.client import SnmpClient
 from collectors.snmp.device_poll import PollTarget, pack, poll, profile, read_raw
-from collectors.snmp.errors import SnmpDeadlineError, SnmpLimitError
+from collectors.snmp.errors import SnmpDeadlineError, SnmpError, SnmpLimitError
 from collectors.snmp.profiles import TablePlan, load_profile
 from collectors.snmp.values import Value
-from tests.support.hostile import endless_columns
+from tests.support.hostile import HC_OUT, IF_TYPE, ScriptedAgent, endless_columns, hostile_interfaces, mib_answer
 from tests.support.snmpd import Agent
+
+HOSTILE_COMMUNITY = "hostile-Qm4-community"
 
 COMMUNITY = "walks"
 
@@ -90,8 +92,8 @@ def test_docsis30_modem_32x8_in_at_most_six_requests(net: SimulatedNetwork) -> N
     target = target_of(net, "cm32", "docsis-cm")
     counts, raw = asyncio.run(polled(target, 2))
     reference = asyncio.run(column_by_column(target))
-    # first poll sized by ifNumber; from then on by the modem's own row counts: one GET and three GETBULKs
-    assert counts == [6, 4]
+    # first poll sized by ifNumber; from then on by the modem's own row counts, the scalars riding along: three GETBULKs
+    assert counts == [6, 3]
     primary = {k: v for k, v in reference.items() if k not in fallback_objects(reference, "docsis-cm")}
     assert primary.keys() <= raw.keys() <= reference.keys()
     assert len([k for k in raw if k.startswith("1.3.6.1.2.1.10.127.1.1.1.1.6.")]) == 32  # DS power, 32 channels
@@ -147,6 +149,42 @@ def test_walk_columns_on_net_snmp_equals_walks(snmpd: Agent) -> None:
     together, alone = asyncio.run(both())
     assert together == alone
     assert together[0] and together[1] and not together[3]
+
+
+def test_scalars_ride_along_as_non_repeaters_on_net_snmp(snmpd: Agent) -> None:
+    roots = ["1.3.6.1.2.1.2.2.1.2", "1.3.6.1.2.1.2.2.1.3"]
+    scalars = ["1.3.6.1.2.1.1.1.0", "1.3.6.1.2.1.1.5.0", "1.3.6.1.2.1.1.99.0"]  # sysDescr, sysName, none
+
+    async def both() -> tuple[int, list[dict[str, Value]], list[dict[str, Value]], dict[str, Value]]:
+        client = SnmpClient()
+        try:
+            together = await client.walk_columns(snmpd.target(), roots, max_repetitions=50, scalars=scalars)
+            requests = client.stats["requests"]
+            alone = await client.walk_columns(snmpd.target(), roots, max_repetitions=50)
+            return requests, together, alone, await client.get(snmpd.target(), scalars)
+        finally:
+            await client.close()
+
+    requests, together, alone, got = asyncio.run(both())
+    assert requests == 1
+    assert together[:2] == alone and together[0]
+    assert together[2] == got and set(got) == set(scalars[:2])  # the absent one left out, as a GET leaves it
+
+
+def test_an_agent_repeating_the_non_repeaters_fails_the_walk_instead_of_cutting_columns_short() -> None:
+    with ScriptedAgent(mib_answer(HOSTILE_COMMUNITY, hostile_interfaces(), non_repeaters=False)) as agent:
+
+        async def walk() -> list[dict[str, Value]]:
+            client = SnmpClient()
+            try:
+                return await client.walk_columns(agent.target(timeout=1.0, retries=0),
+                                                 [".".join(map(str, IF_TYPE)), ".".join(map(str, HC_OUT))],
+                                                 max_repetitions=10, scalars=["1.3.6.1.2.1.1.1.0"])
+            finally:
+                await client.close()
+
+        with pytest.raises(SnmpError, match="OIDs not increasing"):
+            asyncio.run(walk())
 
 
 def test_endless_column_stops_at_max_rows() -> None:

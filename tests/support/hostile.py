@@ -135,9 +135,10 @@ END_OF_MIB_VIEW = b"\x82\x00"
 NO_SUCH_OBJECT = b"\x80\x00"
 
 
-def mib_answer(community: str, objects: Mapping[Arcs, bytes]) -> Answer:
-    """Answer v2c GET and GETBULK (non-repeaters 0, any number of varbinds, row-major as RFC 3416 says) from
-    ``objects`` (arcs → raw value TLV), in OID order."""
+def mib_answer(community: str, objects: Mapping[Arcs, bytes], non_repeaters: bool = True) -> Answer:
+    """Answer v2c GET and GETBULK (non-repeaters, then any number of varbinds row-major, as RFC 3416 says) from
+    ``objects`` (arcs → raw value TLV), in OID order; ``non_repeaters=False``: a broken agent that repeats them
+    as well."""
     ordered = sorted(objects)
 
     def answer(data: bytes) -> list[bytes]:
@@ -146,7 +147,13 @@ def mib_answer(community: str, objects: Mapping[Arcs, bytes]) -> Answer:
             out = [varbind(oid_tlv(name), objects.get(name, NO_SUCH_OBJECT)) for name, _ in pdu.varbinds]
             return [v2c_response(community, pdu.request_id, out)]
         cursors = [name for name, _ in pdu.varbinds]
+        k = pdu.error_status if non_repeaters else 0
+        singles, cursors = cursors[:k], cursors[k:]
         out = []
+        for name in singles:
+            at = bisect.bisect_right(ordered, name)
+            out.append(varbind(oid_tlv(ordered[at]), objects[ordered[at]]) if at < len(ordered)
+                       else varbind(oid_tlv(name), END_OF_MIB_VIEW))
         for _ in range(max(1, pdu.error_index)):
             ended = True
             for j, cursor in enumerate(cursors):
@@ -200,7 +207,7 @@ def hostile_interfaces() -> dict[tuple[int, ...], bytes]:
 
 def endless_columns(columns: Iterable[Arcs], community: str = "hostile-Qm4-community") -> ScriptedAgent:
     """An agent whose tables never end: a GETBULK on any of ``columns`` gets ever higher rows of that column
-    (row-major over the request's varbinds); anything else gets endOfMibView."""
+    (row-major over the request's varbinds after its non-repeaters); anything else gets endOfMibView."""
     known = sorted(columns, key=len, reverse=True)
 
     def answer(data: bytes) -> list[bytes]:
@@ -209,7 +216,8 @@ def endless_columns(columns: Iterable[Arcs], community: str = "hostile-Qm4-commu
         if pdu.tag == GET:
             return [v2c_response(community, pdu.request_id,
                                  [varbind(oid_tlv(name), NO_SUCH_OBJECT) for name in asked])]
-        out = []
+        singles, asked = asked[:pdu.error_status], asked[pdu.error_status:]
+        out = [varbind(oid_tlv(arcs), END_OF_MIB_VIEW) for arcs in singles]
         for r in range(1, 1 + max(1, pdu.error_index)):
             for arcs in asked:
                 column = next((c for c in known if arcs[: len(c)] == c), None)

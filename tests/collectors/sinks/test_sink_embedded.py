@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,3 +113,31 @@ def test_data_survives_reopening_and_readers_see_it(tmp_path: Path) -> None:
     again = EmbeddedStore(path, clock=lambda: NOW)
     assert [s.fields["in_bps"] for s in again.query("interface", None, 0, NOW + 1)] == [9.0, 10.0]
     again.close()
+
+
+def test_a_store_written_with_the_tag_trigger_finds_old_and_new_series_by_tag(tmp_path: Path) -> None:
+    path = tmp_path / "series.db"
+    old = EmbeddedStore(path, clock=lambda: NOW)
+    old.write([_iface("r1", 1, NOW - 60, 10.0)])
+    old.close()
+    with sqlite3.connect(path) as conn:  # the store as earlier versions left it: tag rows by trigger
+        conn.executescript(
+            "DELETE FROM series_tags; INSERT INTO series_tags (name, value, series_id) SELECT json_extract(j.value, "
+            "'$[0]'), json_extract(j.value, '$[1]'), s.id FROM series s, json_each(s.tags) j;"
+            "CREATE TRIGGER series_tags_of_new_series AFTER INSERT ON series BEGIN INSERT INTO series_tags "
+            "(name, value, series_id) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), NEW.id "
+            "FROM json_each(NEW.tags); END;")
+    store = EmbeddedStore(path, clock=lambda: NOW)
+    try:
+        store.write([_iface("r1", 2, NOW - 30, 20.0), _iface("r2", 1, NOW - 30, 30.0), _iface("r1", 1, NOW, 11.0)])
+        store.flush(timeout=10)
+        assert store.series("interface", {"device": "r1"}) == [{"device": "r1", "ifindex": "1"},
+                                                               {"device": "r1", "ifindex": "2"}]
+        by_ifindex = store.query("interface", {"ifindex": "1"}, 0, NOW + 1)
+        assert [s.fields["in_bps"] for s in by_ifindex] == [10.0, 30.0, 11.0]
+        assert store.stats()["series"] == 3
+    finally:
+        store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM series_tags").fetchone() == (6,)  # two tags each, none twice
