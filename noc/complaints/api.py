@@ -26,7 +26,7 @@ from noc.complaints.measurements import (
     Records,
     read_records,
 )
-from noc.complaints.models import CaptureReading, ComplaintCase, EvidencePack, Measurement
+from noc.complaints.models import OBJECT, CaptureReading, ComplaintCase, EvidencePack, Measurement
 from noc.core.errors import NotFound
 from noc.core.http import (
     ERROR_RESPONSES,
@@ -367,7 +367,7 @@ def get_evidence(case_id: Id, rt: RuntimeDep, s: SessionDep, who: Handler,
                  version: Annotated[int | None, Query(ge=1)] = None, reason: ReasonHeader = "") -> Response:
     case = _case(s, case_id)
     pack = service.stored_pack(s, case, version) or service.generate_pack(s, rt.settings, who.actor, case, reason)
-    audit(s, who.actor, "complaint.evidence.download", "complaint", str(case.id), reason=reason,
+    audit(s, who.actor, "complaint.evidence.download", OBJECT, str(case.id), reason=reason,
           details={"version": pack.version, "sha256": pack.sha256})
     s.commit()
     return _zip(pack)

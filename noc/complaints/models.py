@@ -82,6 +82,10 @@ class Measurement(Base):
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+OBJECT = "complaint"
+"""The audit log's object type of a complaint case."""
+
+
 class ComplaintCase(Base):
     """A subscriber's speed complaint: its dates and deadlines, the linked record, the decision."""
 

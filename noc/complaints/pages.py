@@ -17,6 +17,7 @@ from noc.audit.service import record as audit
 from noc.complaints import service
 from noc.complaints.api import HANDLERS
 from noc.complaints.chart import speeds_svg
+from noc.complaints.models import OBJECT
 from noc.core.errors import NotFound
 from noc.core.http import Id, RuntimeDep, SessionDep
 from noc.core.security import Principal
@@ -66,7 +67,7 @@ def evidence(case_id: Id, version: Id, who: Handler, s: SessionDep) -> Response:
     pack = service.stored_pack(s, found, version)
     if pack is None:
         raise NotFound("version", f"complaint {case_id} has no evidence pack version {version}")
-    audit(s, who.actor, "complaint.evidence.download", "complaint", str(case_id), reason="console",
+    audit(s, who.actor, "complaint.evidence.download", OBJECT, str(case_id), reason="console",
           details={"version": pack.version, "sha256": pack.sha256})
     s.commit()
     return Response(pack.content, media_type="application/zip", headers={

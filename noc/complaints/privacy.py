@@ -5,12 +5,13 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from noc.complaints.models import CaptureReading, ComplaintCase, EvidencePack, Measurement, PackRelease
+from noc.complaints.models import OBJECT, CaptureReading, ComplaintCase, EvidencePack, Measurement, PackRelease
 from noc.core.privacy import DataKind, Expiry, PersonalData, affected, records
 
 LEGAL_BASIS = "Legal obligation: complaint handling under the electronic communications act (art. 6(1)(c))"
@@ -41,6 +42,11 @@ class ComplaintData(PersonalData):
                  "Evidence handed to the subscriber and the regulator", LEGAL_BASIS,
                  "evidence_packs, evidence_releases", "With their case"),
     )
+
+    def audit_objects(self, session: Session, subscriber_ids: Collection[int]) -> set[tuple[str, str]]:
+        """The subscribers' complaint cases (audited as opened, decided, their evidence generated and released)."""
+        return {(OBJECT, str(i)) for i in session.scalars(
+            select(ComplaintCase.id).where(ComplaintCase.subscriber_id.in_(list(subscriber_ids))))}
 
     def export(self, session: Session, subscriber_id: int) -> dict[str, list[dict[str, Any]]]:
         """Measurements, cases, capture readings and pack manifests (the zips are :meth:`files`)."""

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from noc.audit.service import record as audit
 from noc.complaints.deadlines import decision_due, local_date, lodging_deadline, regulator_window
-from noc.complaints.models import ComplaintCase, EvidencePack, PackRelease
+from noc.complaints.models import OBJECT, ComplaintCase, EvidencePack, PackRelease
 from noc.complaints.pack import build_pack
 from noc.complaints.profiles import DEFAULT_PROFILE, Profile, profiles_in_force
 from noc.complaints.record import MAX_PERIOD_DAYS, Record, build_record
@@ -164,7 +164,7 @@ def open_case(session: Session, settings: Settings, actor: Actor, data: CaseIn, 
         days=profile.campaign.within_days - 1))
     session.add(case)
     session.flush()
-    audit(session, actor, "complaint.open", "complaint", str(case.id), reason=reason,
+    audit(session, actor, "complaint.open", OBJECT, str(case.id), reason=reason,
           details={"subscriber_id": subscriber_id, "channel": data.channel, "late": late, "profile": profile.name})
     return case
 
@@ -187,7 +187,7 @@ def change_period(session: Session, settings: Settings, actor: Actor, case: Comp
     _period(settings, case, data.period_from or case.period_from, data.period_to or case.period_to)
     if case.capture_ended_at is not None and case.capture_until > utcnow():
         case.capture_ended_at, case.capture_end_reason = None, ""
-    audit(session, actor, "complaint.period", "complaint", str(case.id), reason=reason,
+    audit(session, actor, "complaint.period", OBJECT, str(case.id), reason=reason,
           details={"period_from": case.period_from, "period_to": case.period_to, "profile": case.profile})
     return case
 
@@ -204,7 +204,7 @@ def decide(session: Session, settings: Settings, actor: Actor, case: ComplaintCa
     case.decision_note, case.decided_on = data.note, decided
     if case.capture_ended_at is None:
         case.capture_ended_at, case.capture_end_reason = utcnow(), "case decided"
-    audit(session, actor, "complaint.decide", "complaint", str(case.id), reason=reason,
+    audit(session, actor, "complaint.decide", OBJECT, str(case.id), reason=reason,
           details={"outcome": data.outcome, "remedy": data.remedy, "in_time": decided <= case.decision_due})
     return case
 
@@ -276,7 +276,7 @@ def generate_pack(session: Session, settings: Settings, actor: Actor, case: Comp
                         verdict=record.verdict, sha256=digest, size=len(content), content=content)
     session.add(pack)
     session.flush()
-    audit(session, actor, "complaint.evidence.generate", "complaint", str(case.id), reason=reason,
+    audit(session, actor, "complaint.evidence.generate", OBJECT, str(case.id), reason=reason,
           details={"version": version, "sha256": digest, "verdict": record.verdict})
     return pack
 
@@ -307,10 +307,10 @@ def release_pack(session: Session, actor: Actor, case: ComplaintCase, pack: Evid
     matches = bool(expected) and hmac.compare_digest(expected.encode(), normal_tax_number(tax_number).encode())
     details = {"version": pack.version, "sha256": pack.sha256}
     if not matches:
-        audit(session, actor, "complaint.evidence.release_refused", "complaint", str(case.id), reason=reason,
+        audit(session, actor, "complaint.evidence.release_refused", OBJECT, str(case.id), reason=reason,
               details={**details, "why": "tax number does not match" if expected else "no tax number on file"})
         return False
     session.add(PackRelease(pack_id=pack.id, by=actor.name))
-    audit(session, actor, "complaint.evidence.release", "complaint", str(case.id), reason=reason, details=details)
+    audit(session, actor, "complaint.evidence.release", OBJECT, str(case.id), reason=reason, details=details)
     return True
 

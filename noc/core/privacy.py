@@ -8,7 +8,7 @@ part without privacy's code changing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -74,6 +74,9 @@ class Expiry:
     days: Mapping[str, int]
     held: frozenset[int]
     """Subscriber ids whose data must not be removed (open complaint case, legal hold)."""
+    held_objects: frozenset[tuple[str, str]] = frozenset()
+    """(object type, id) of the held subscribers' records that audit entries name (every part's
+    :meth:`PersonalData.audit_objects`): entries about them are kept too."""
 
     def cutoff(self, kind: str) -> datetime:
         """Records of ``kind`` older than this have expired."""
@@ -90,6 +93,17 @@ class PersonalData:
 
     def export(self, session: Session, subscriber_id: int) -> dict[str, list[dict[str, Any]]]:
         """Everything held about the subscriber, per kind, as JSON-ready records."""
+        return {}
+
+    def audit_objects(self, session: Session, subscriber_ids: Collection[int]) -> set[tuple[str, str]]:
+        """(object type, id) of the records it holds of these subscribers that audit entries name (their contracts,
+        cases, live sessions): the export shows the entries about them, and retention keeps them under a hold."""
+        return set()
+
+    def export_about(self, session: Session, subscriber_id: int,
+                     objects: set[tuple[str, str]]) -> dict[str, list[dict[str, Any]]]:
+        """Like :meth:`export`, for a part whose records are about other parts' records (the audit log):
+        ``objects`` are the subscriber itself and every part's :meth:`audit_objects` of them."""
         return {}
 
     def files(self, session: Session, subscriber_id: int) -> list[tuple[str, bytes]]:

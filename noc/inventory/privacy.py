@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
@@ -47,6 +48,15 @@ class InventoryData(PersonalData):
                  "Honouring the subscriber's choice", "Consent withdrawn (art. 7(3))", "notification_opt_outs",
                  "Until erasure or the subscriber's anonymisation"),
     )
+
+    def audit_objects(self, session: Session, subscriber_ids: Collection[int]) -> set[tuple[str, str]]:
+        """The subscribers' contracts and CPEs (audited as created and changed, by their kind's name)."""
+        from noc.inventory.kinds import CONTRACT, CPE  # kinds reads this module's PERSONAL_FIELDS
+
+        ids = list(subscriber_ids)
+        return ({(CONTRACT.name, str(i)) for i in session.scalars(select(Contract.id).where(
+                    Contract.subscriber_id.in_(ids)))}
+                | {(CPE.name, str(i)) for i in session.scalars(select(Cpe.id).where(Cpe.subscriber_id.in_(ids)))})
 
     def export(self, session: Session, subscriber_id: int) -> dict[str, list[dict[str, Any]]]:
         """The subscriber row, their contracts with package, their CPEs with segment, their opt-outs."""

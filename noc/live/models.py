@@ -14,6 +14,10 @@ STATES = ("open", "closed", "expired")
 READING_STATES = ("ok", "no_answer")
 
 
+OBJECT = "live_session"
+"""The audit log's object type of a live session."""
+
+
 class LiveSession(Base):
     """One agent's time-boxed look at one subscriber's CPE, opened for an identified caller's reported problem."""
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from noc.core.privacy import DataKind, Expiry, PersonalData, affected, records
-from noc.live.models import LiveReading, LiveSession
+from noc.live.models import OBJECT, LiveReading, LiveSession
 
 CONTACT = "Contract: remote assistance the subscriber asked for (art. 6(1)(b)); accountability (art. 5(2))"
 
@@ -26,6 +27,11 @@ class LiveData(PersonalData):
         DataKind("live_readings", "CPE readings taken during a live check (signal levels, errors, traffic, "
                  "reachability)", "Remote assistance", CONTACT, "live_readings", "30 days after the reading", 30),
     )
+
+    def audit_objects(self, session: Session, subscriber_ids: Collection[int]) -> set[tuple[str, str]]:
+        """The subscribers' live sessions (audited as opened, streamed, closed)."""
+        return {(OBJECT, str(i)) for i in session.scalars(
+            select(LiveSession.id).where(LiveSession.subscriber_id.in_(list(subscriber_ids))))}
 
     def export(self, session: Session, subscriber_id: int) -> dict[str, list[dict[str, Any]]]:
         """Every session on the subscriber's CPEs with its readings."""

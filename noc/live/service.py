@@ -25,14 +25,13 @@ from noc.core.errors import Conflict, InvalidInput, NocError, NotFound
 from noc.core.security import SYSTEM, Actor, Principal, Role
 from noc.core.settings import Settings
 from noc.inventory.models import Cpe, Segment, Subscriber
-from noc.live.models import LiveReading, LiveSession
+from noc.live.models import OBJECT, LiveReading, LiveSession
 from noc.maintenance.service import covering
 
 DEFAULT_REGION = "SI"
 """Numbers written without a country code are read as Slovenian."""
 UPCOMING = timedelta(hours=72)
 """How far ahead a maintenance window on the CPE's segment is shown as upcoming."""
-OBJECT = "live_session"
 
 
 class CallerNotIdentified(NocError):

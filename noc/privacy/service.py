@@ -10,7 +10,7 @@ import io
 import json
 import logging
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,14 +70,25 @@ def held(session: Session, parts: Parts) -> dict[int, list[str]]:
     return found
 
 
+def audit_objects(session: Session, parts: Parts, subscriber_ids: Collection[int]) -> set[tuple[str, str]]:
+    """(object type, id) that audit entries about these subscribers name: the subscribers and every part's records
+    of them."""
+    found = {("subscriber", str(subscriber_id)) for subscriber_id in subscriber_ids}
+    for part in parts.values():
+        found |= part.audit_objects(session, subscriber_ids)
+    return found
+
+
 def export(session: Session, parts: Parts, actor: Actor, subscriber_id: int, reason: str) -> dict[str, Any]:
     """Everything noc holds about the subscriber, per kind (audited with the reason)."""
     if not reason.strip():
         raise InvalidInput("reason", "say why the data is exported (e.g. the subscriber's request reference)")
     _subscriber(session, subscriber_id)
     data: dict[str, list[dict[str, Any]]] = {}
+    objects = audit_objects(session, parts, [subscriber_id])
     for part in parts.values():
         data.update(part.export(session, subscriber_id))
+        data.update(part.export_about(session, subscriber_id, objects))
     audit(session, actor, "subscriber.export", "subscriber", str(subscriber_id), reason=reason,
           details={"kinds": sorted(k for k, v in data.items() if v)})
     return {"format": EXPORT_FORMAT, "subscriber": subscriber_id, "generated_at": utcnow().isoformat(),
@@ -142,7 +153,8 @@ def run_retention(db: Database, settings: Settings, parts: Parts, now: datetime 
     counted in ``/metrics`` and audited."""
     days = retention_days(parts, settings)
     with db.session() as session:
-        expiry = Expiry(now or datetime.now(UTC), days, frozenset(held(session, parts)))
+        holding = frozenset(held(session, parts))
+        expiry = Expiry(now or datetime.now(UTC), days, holding, frozenset(audit_objects(session, parts, holding)))
         counts: dict[str, int] = {}
         for part in parts.values():
             counts.update(part.expire(session, expiry))

@@ -148,6 +148,21 @@ def test_a_held_subscribers_entry_stops_the_cut(db: Database) -> None:
         assert verify_chain(s).ok and verify_chain(s).checked == 0
 
 
+def test_an_entry_about_a_held_subscribers_record_stops_the_cut(db: Database) -> None:
+    write(db, ["1"])
+    write(db, ["12"], object_type="complaint")  # a case of held subscriber 7 (the complaints part names it)
+    write(db, ["3"])
+    now = at_of(db, 3) + timedelta(days=DAYS + 1)
+    with db.session() as s:
+        counts = AUDIT_DATA.expire(s, Expiry(now, {"audit_entries": DAYS}, frozenset({7}),
+                                             frozenset({("complaint", "12")})))
+        s.commit()
+    assert counts == {"audit_entries": 1}
+    with db.read_session() as s:
+        assert list(s.scalars(sa.select(AuditEntry.seq).order_by(AuditEntry.seq))) == [2, 3]
+        assert verify_chain(s).ok
+
+
 def test_a_broken_part_is_not_cut_away(db: Database, rt: Runtime) -> None:
     write(db, ["1", "2", "3"])
     write(db, ["4"])

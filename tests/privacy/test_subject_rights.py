@@ -14,14 +14,14 @@ from typing import Any
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from noc.audit.service import verify_chain
+from noc.audit.service import record, verify_chain
 from noc.complaints.measurements import MeasurementWriter, read_records
 from noc.complaints.models import Measurement
 from noc.core.capability import Runtime
 from noc.core.db import Database, utcnow
 from noc.core.security import SYSTEM
 from noc.inventory.models import Cpe, NotificationOptOut, Subscriber
-from noc.live.models import LiveReading, LiveSession
+from noc.live.models import OBJECT, LiveReading, LiveSession
 from noc.maintenance.notices import queue_notices
 from noc.maintenance.service import NoticePolicy
 from noc.outbox.models import OutboxMessage
@@ -69,6 +69,8 @@ def plant(db: Database) -> dict[str, int]:
         s.flush()
         s.add(LiveReading(session_id=live.id, at=now - timedelta(days=40), state="ok", grade="good",
                           reading='{"rtt_ms": 3.1}'))
+        record(s, SYSTEM, "live.open", OBJECT, str(live.id), reason="drops at night")
+        record(s, SYSTEM, "live.open", OBJECT, str(live.id + 1000), reason="someone else's session")
         s.commit()
         return {"S-1": one.id, "S-2": two.id}
 
@@ -120,6 +122,10 @@ def test_the_export_holds_every_kind_and_nothing_of_another_subscriber(
     assert len(data["mails"]) == 2  # the planted mail and the real notice
     for value in OTHER.values():
         assert value not in text, f"the export of S-1 carries S-2's {value!r}"
+    about = {(e["object_type"], e["action"]) for e in data["audit_entries"]}
+    assert {("live_session", "live.open"), ("complaint", "complaint.open"), ("contract", "contract.create"),
+            ("cpe", "cpe.create")} <= about, about  # entries about their records, not only about the subscriber
+    assert all(e["reason"] != "someone else's session" for e in data["audit_entries"])
     assert any(e["action"] == "subscriber.export" and e["reason"] == "subject access request SAR-7"
                for e in client.get(path, headers={**handler, "X-Noc-Reason": "again"}).json()["data"]["audit_entries"])
 
