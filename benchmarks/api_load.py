@@ -25,6 +25,7 @@ p99_ms=<n> errors=<n> non2xx=<n> socket_errors=<n> health_max_ms=<n> health_fail
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -103,11 +104,9 @@ def wait_healthy(base: str, proc: subprocess.Popen[str], log: Path) -> None:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"server exited: {log.read_text()[-2000:]}")
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # not listening yet
             if httpx.get(f"{base}/api/v1/health", timeout=5).status_code == 200:
                 return
-        except httpx.HTTPError:
-            pass
         time.sleep(0.5)
     raise SystemExit("server did not become healthy")
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -141,7 +142,7 @@ async def watch(client: httpx.AsyncClient, token: str, url: str, seconds: float)
     started = time.monotonic()
     first: float | None = None
     state, count = "", 0
-    try:
+    with contextlib.suppress(TimeoutError):  # the window ended
         async with asyncio.timeout(seconds), client.stream(
                 "GET", url, headers={"Authorization": f"Bearer {token}"}) as response:
             async for line in response.aiter_lines():
@@ -151,8 +152,6 @@ async def watch(client: httpx.AsyncClient, token: str, url: str, seconds: float)
                         first = time.monotonic() - started
                 elif line.startswith("data:") and count == 1 and not state:
                     state = json.loads(line[5:])["state"]
-    except TimeoutError:
-        pass
     return first, state, count
 
 

@@ -9,6 +9,7 @@ names the method that gave it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import os
 import socket
@@ -198,13 +199,11 @@ async def tcp_connect(host: str, port: int, *, timeout: float = 1.0) -> Reach:
     """An ordinary TCP connect (no privilege needed); refused counts as an answer."""
     started = time.monotonic()
     try:
-        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
-    except ConnectionRefusedError:
-        pass
+        with contextlib.suppress(ConnectionRefusedError):  # a refusal is an answer too: the host is up
+            _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout)
+            writer.close()
     except (TimeoutError, OSError):
         return Reach("tcp_connect", 1, 0)
-    else:
-        writer.close()
     return Reach("tcp_connect", 1, 1, ((time.monotonic() - started) * 1000,))
 
 
@@ -216,9 +215,7 @@ async def reach(host: str, port: int, *, timeout: float = 1.0, count: int = 3) -
     except ValueError:
         ipv4 = False
     if ipv4:
-        try:
+        with contextlib.suppress(PermissionError):  # no raw-socket privilege: a TCP connect below
             echoed = await icmp_echo(host, count=count, timeout=timeout)
             return echoed if echoed.reachable else await tcp_syn(host, port, timeout=timeout)
-        except PermissionError:
-            pass
     return await tcp_connect(host, port, timeout=timeout)

@@ -130,8 +130,9 @@ class Leader(Observer):
         try:
             if self.lock.owned():
                 self.lock.release()
-        except redis.RedisError:
-            pass
+        except redis.RedisError as exc:
+            log.warning("scheduler lease: not released (Redis: %s); another node takes over when it expires",
+                        exc.__class__.__name__)
         metrics.LEADER.set(0)
         self.closing.set()
         self.pool.shutdown(wait=True, cancel_futures=True)

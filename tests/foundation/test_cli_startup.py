@@ -15,12 +15,10 @@ from tests.support.snmpd import COMMUNITY, Agent
 
 HEAVY = ("sqlalchemy", "fastapi", "starlette", "alembic", "uvicorn", "apscheduler", "httpx", "influxdb_client")
 PROBE = """
-import json, sys
+import contextlib, json, sys
 from noc.cli import app
-try:
+with contextlib.suppress(SystemExit):
     app(sys.argv[1:], standalone_mode=False)
-except SystemExit:
-    pass
 heavy = {heavy!r}
 print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
 """
