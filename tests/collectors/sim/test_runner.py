@@ -82,10 +82,16 @@ def start_cli(*args: str) -> subprocess.Popen[str]:
 
 @pytest.fixture
 def cli_demo(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int, int, Path]]:
-    cpe_port, device_port = free_udp_ports(3), free_udp_ports(5)
     inventory = tmp_path / "inventory.json"
-    process = start_cli("--cpes", "3", "--base-port", str(cpe_port), "--device-port", str(device_port),
-                        "--inventory", str(inventory))
+    for attempt in range(5):  # ports found free may be taken by a parallel test before the simulator binds them
+        cpe_port, device_port = free_udp_ports(3), free_udp_ports(5)
+        try:
+            process = start_cli("--cpes", "3", "--base-port", str(cpe_port), "--device-port", str(device_port),
+                                "--inventory", str(inventory))
+            break
+        except AssertionError as exc:
+            if "Address already in use" not in str(exc) or attempt == 4:
+                raise
     yield process, cpe_port, device_port, inventory
     if process.poll() is None:
         process.kill()
