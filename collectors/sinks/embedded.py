@@ -21,9 +21,11 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+import orjson
+
 from collectors.samples import FieldValue, Sample
 from collectors.sinks.batching import BatchWriter
-from collectors.sinks.lineproto import clean_fields
+from collectors.sinks.lineproto import INT64_MAX, INT64_MIN, clean_fields
 
 log = logging.getLogger(__name__)
 
@@ -65,20 +67,32 @@ _NEW_SERIES = (
 )
 """The series of a batch in one statement (a JSON array of [measurement, tags]); returns those it created."""
 _NEW_TAGS = "INSERT OR IGNORE INTO series_tags (name, value, series_id) VALUES (?, ?, ?)"
-_UPSERT_BY_SERIES = (
-    "INSERT INTO points (series_id, time, fields) SELECT id, ?, ? FROM series WHERE measurement = ? AND tags = ? "
+_UPSERT_POINTS = (
+    "INSERT INTO points (series_id, time, fields) SELECT s.id, p.value ->> 0, p.value -> 1 FROM json_each(?) AS p "
+    "JOIN series AS s ON s.measurement = p.value ->> 2 AND s.tags = p.value ->> 3 WHERE true "
     "ON CONFLICT (series_id, time) DO UPDATE SET fields = json_patch(points.fields, excluded.fields)"
 )
-"""A point found its series in SQL: millions of series need no cache in Python, and SQLite works without the GIL."""
-
-_UPSERT = (
-    "INSERT INTO points (series_id, time, fields) VALUES (?, ?, ?) "
-    "ON CONFLICT (series_id, time) DO UPDATE SET fields = json_patch(points.fields, excluded.fields)"
-)
+"""A batch's points in one statement (a JSON array of [time, fields, measurement, tags]), each finding its series in
+SQL: millions of series need no cache in Python, and SQLite walks the batch without the GIL."""
 
 
-_compact = json.JSONEncoder(separators=(",", ":")).encode
-"""Compact JSON (one encoder: ``json.dumps`` with arguments builds a new one per call)."""
+def _storable(fields: Mapping[str, FieldValue]) -> Mapping[str, FieldValue]:
+    """``fields`` as they are when every one can be stored (the poller's samples), else :func:`clean_fields`."""
+    for name, value in fields.items():
+        kind = value.__class__
+        if not name or not (kind is str or kind is bool or (kind is float and not value - value)  # type: ignore[operator]
+                            or (isinstance(value, int) and INT64_MIN <= value <= INT64_MAX)):
+            return clean_fields(fields)
+    return fields
+
+
+def _tags_text(tags: tuple[tuple[str, str], ...]) -> str:
+    """A series' tags as stored: compact JSON with non-ASCII characters escaped (as stores have always had them)."""
+    text = orjson.dumps(tags).decode()
+    return text if text.isascii() else _ascii_json(tags)
+
+
+_ascii_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _canonical_tags(tags: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -311,32 +325,32 @@ class EmbeddedStore(BatchWriter[Sample]):
 
     def _insert(self, batch: list[Sample]) -> None:
         """Store one batch in one transaction: new series first (and their tags), then the points, each finding
-        its series by (measurement, tags) in SQL."""
+        its series by (measurement, tags) in SQL; both statements take the batch as one JSON array (orjson)."""
         cutoff = int(self._clock()) - self.retention_s
-        points: list[tuple[int, str, str, str]] = []
+        points: list[tuple[int, Mapping[str, FieldValue], str, str]] = []
         skipped = 0
-        dumps = _compact
         tags_json: dict[tuple[tuple[str, str], ...], str] = {}
         canonical: dict[str, tuple[tuple[str, str], ...]] = {}
         for sample in batch:
-            values = clean_fields(sample.fields)
+            values = _storable(sample.fields)
             if not values or not sample.measurement or sample.time < cutoff:
                 skipped += 1
                 continue
             tags = tags_json.get(sample.tags)
             if tags is None:
                 ordered = _canonical_tags(sample.tags)
-                tags = tags_json[sample.tags] = dumps(ordered)
+                tags = tags_json[sample.tags] = _tags_text(ordered)
                 canonical[tags] = ordered
-            points.append((int(sample.time), dumps(values), sample.measurement, tags))
-        series = dumps(list(dict.fromkeys((p[2], p[3]) for p in points)))
+            points.append((int(sample.time), values, sample.measurement, tags))
+        series = orjson.dumps(list(dict.fromkeys((p[2], p[3]) for p in points)))
+        payload = orjson.dumps(points, option=orjson.OPT_SORT_KEYS)
         with self._db_lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 created = self._db.execute(_NEW_SERIES, (series,)).fetchall()
                 self._db.executemany(_NEW_TAGS, [(name, value, series_id) for series_id, _, tags in created
                                                  for name, value in canonical[tags]])
-                self._db.executemany(_UPSERT_BY_SERIES, points)
+                self._db.execute(_UPSERT_POINTS, (payload,))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")

@@ -89,26 +89,43 @@ _SHAPES: dict[tuple[int, ...], tuple[int, ...]] = {}
 """One tuple per distinct shape, shared by the devices that have it (devices of one model look alike)."""
 
 
+REQUEST_COST = 24
+"""What one more request costs both ends, counted in varbinds of an answer (a datagram each way, a timer, matching
+the answer, against encoding and decoding one varbind): :func:`pack` weighs fewer requests against the varbinds
+past shorter columns' ends that sharing a request costs."""
+
+
 def pack(plans: Sequence[TablePlan], rows: Sequence[int], budget: int) -> list[tuple[list[int], int]]:
     """Column sets grouped into GETBULK requests: (numbers in ``plans``, max-repetitions) per request.
 
-    Smallest first; a request takes whole column sets while columns × (most rows + 1) stays within ``budget``
-    varbinds, so every column sees its end in that one answer. A set too wide for the budget alone gets a
-    request of its own with as many repetitions as fit (its walk then takes more requests)."""
+    Every column of a request gets that request's max-repetitions, the most rows of its sets plus one (so each
+    column sees its end in that one answer): a short table sharing a request with a long one pays for the
+    long one's rows in varbinds past its end. The sets, smallest first, are cut into the runs that cost least
+    in all (``REQUEST_COST`` per request plus the varbinds asked for), each within ``budget`` varbinds. A set
+    too wide for the budget alone gets a request of its own with as many repetitions as fit (its walk then takes
+    more requests)."""
+    order = sorted(range(len(plans)), key=lambda i: rows[i])
+    width = [len(plans[i].roots) for i in order]
+    want = [rows[i] + 1 for i in order]
+    best = [0] + [-1] * len(order)  # best[j]: least cost of the first j sets; cut[j]: where its last run starts
+    cut = [0] * (len(order) + 1)
+    for j in range(1, len(order) + 1):
+        columns = 0
+        for i in range(j - 1, -1, -1):
+            columns += width[i]
+            if columns * want[j - 1] > budget and i < j - 1:
+                break
+            cost = best[i] + REQUEST_COST + columns * want[j - 1]
+            if best[j] < 0 or cost < best[j]:
+                best[j], cut[j] = cost, i
     groups: list[tuple[list[int], int]] = []
-    members: list[int] = []
-    columns = reps = 0
-    for i in sorted(range(len(plans)), key=lambda i: rows[i]):
-        width = len(plans[i].roots)
-        want = rows[i] + 1
-        if members and (columns + width) * max(reps, want) > budget:
-            groups.append((members, reps))
-            members, columns, reps = [], 0, 0
-        members.append(i)
-        columns, reps = columns + width, max(reps, want)
-    if members:
-        groups.append((members, reps))
-    return [(m, max(1, min(r, budget // sum(len(plans[i].roots) for i in m)))) for m, r in groups]
+    j = len(order)
+    while j:
+        i = cut[j]
+        members = order[i:j]
+        groups.append((members, max(1, min(want[j - 1], budget // max(1, sum(width[i:j]))))))
+        j = i
+    return groups[::-1]
 
 
 def _shape(values: Iterable[int]) -> tuple[int, ...]:

@@ -507,16 +507,23 @@ class Profile(StrictModel):
 
         A fallback is needed when its table gave no rows, or when some row that passes the table's filter
         lacks a usable primary value (absent, in ``absent_values``, zero or empty) — e.g. ifHighSpeed 0 →
-        walk ifSpeed. (Filter columns are never fallbacks, so the first pass always includes them.)
+        walk ifSpeed. A counter's zero is a reading like any other once the table shows that the agent keeps
+        its counters with fallbacks (one of them reads non-zero in some row): a downstream channel's
+        ifHCOutOctets 0 or a clean channel's corrected codewords 0 then need no Counter32 walk; an agent that
+        answers zero in all of them (64-bit counters not kept) still gets its fallbacks. (Filter columns are
+        never fallbacks, so the first pass always includes them.)
         """
         if rows is None:
             rows = _collect(self._ix, results)
         needed = []
         for plan in self._ix.plans:
-            plan_rows = {i: r for i, r in rows.get(id(plan), {}).items() if _kept(plan, r)}
+            kept = [r for r in rows.get(id(plan), {}).values() if _kept(plan, r)]
+            counters = [plan.by_name[name] for name in plan.fallbacks if plan.by_name[name].type in _COUNTERS]
+            counting = any(not _empty(_plain(c, r.get(c.name))) for c in counters for r in kept)
             for primary_name, fallback in plan.fallbacks.items():
                 primary = plan.by_name[primary_name]
-                if not plan_rows or any(_empty(_plain(primary, r.get(primary_name))) for r in plan_rows.values()):
+                absent = _absent if counting and primary.type in _COUNTERS else _empty
+                if not kept or any(absent(_plain(primary, r.get(primary_name))) for r in kept):
                     needed.append(fallback.oid)
         return tuple(needed)
 
@@ -759,6 +766,11 @@ def _add_rates(
         if isinstance(result, Rate):
             fields[spec.field] = round(result.bps, 3)
             fields[f"{spec.field}_valid"] = result.valid
+
+
+def _absent(value: FieldValue | None) -> bool:
+    """No usable reading at all (absent or invalid)."""
+    return value is None
 
 
 def _empty(value: FieldValue | None) -> bool:

@@ -92,8 +92,10 @@ def test_docsis30_modem_32x8_in_at_most_six_requests(net: SimulatedNetwork) -> N
     target = target_of(net, "cm32", "docsis-cm")
     counts, raw = asyncio.run(polled(target, 2))
     reference = asyncio.run(column_by_column(target))
-    # first poll sized by ifNumber; from then on by the modem's own row counts, the scalars riding along: three GETBULKs
-    assert counts == [6, 3]
+    # first poll sized by ifNumber (a GET, then everything in GETBULKs of up to 448 varbinds); from then on sized by
+    # the modem's own row counts, the scalars riding along, the tables cut where a shared request would cost more
+    # in varbinds past the shorter tables' ends than a request of their own: four GETBULKs
+    assert counts == [5, 4]
     primary = {k: v for k, v in reference.items() if k not in fallback_objects(reference, "docsis-cm")}
     assert primary.keys() <= raw.keys() <= reference.keys()
     assert len([k for k in raw if k.startswith("1.3.6.1.2.1.10.127.1.1.1.1.6.")]) == 32  # DS power, 32 channels
@@ -207,8 +209,12 @@ def test_endless_column_stops_at_max_rows() -> None:
 def test_pack_keeps_tables_whole_within_the_budget() -> None:
     plans = [TablePlan("interfaces", ("a",) * 6, 100), TablePlan("downstream", ("b",) * 8, 100),
              TablePlan("upstream", ("c",) * 3, 100), TablePlan("empty", ("d",) * 6, 100)]
-    groups = pack(plans, [42, 32, 8, 0], 448)
-    assert groups == [([3, 2], 9), ([1], 33), ([0], 43)]
+    # far apart in rows: a request each costs less than the varbinds past the shorter tables' ends
+    assert pack(plans, [42, 32, 8, 0], 448) == [([3], 1), ([2], 9), ([1], 33), ([0], 43)]
+    # close in rows: one request (14 columns x 10 repetitions), cheaper than two
+    assert pack(plans[:2], [9, 8], 448) == [([1, 0], 10)]
+    # the budget bounds a shared request: 14 columns x 33 repetitions would exceed 448 varbinds
+    assert pack(plans[:2], [32, 32], 448) == [([0], 33), ([1], 33)]
     assert pack(plans[:1], [100], 60) == [([0], 10)]  # too wide alone: as many repetitions as fit
 
 

@@ -436,6 +436,26 @@ def test_fallback_roots_for_a_two_pass_poll() -> None:
     assert p.needed_fallback_roots(first_pass) == ("1.3.6.1.2.1.2.2.1.5",)  # only ifSpeed
 
 
+def test_a_counters_zero_needs_no_fallback_once_the_table_shows_its_counters_kept() -> None:
+    p = load_profile("if-mib")
+    ds, us = 3, 4  # a modem's downstream channel sends nothing, its upstream channel receives nothing
+
+    def first_pass(in_ds: int, out_us: int) -> dict[str, Value]:
+        return {
+            **{oid(p, "ifName", i): b"ch" for i in (ds, us)}, **{oid(p, "ifType", i): 128 for i in (ds, us)},
+            **{oid(p, "ifHighSpeed", i): Gauge32(56) for i in (ds, us)},
+            oid(p, "ifHCInOctets", ds): Counter64(in_ds), oid(p, "ifHCOutOctets", ds): Counter64(0),
+            oid(p, "ifHCInOctets", us): Counter64(0), oid(p, "ifHCOutOctets", us): Counter64(out_us),
+        }
+
+    assert p.needed_fallback_roots(first_pass(2_133, 346)) == ()  # zeros beside readings: real zeros
+    # every 64-bit counter zero: an agent that does not keep them; the Counter32 columns are walked
+    assert p.needed_fallback_roots(first_pass(0, 0)) == ("1.3.6.1.2.1.2.2.1.10", "1.3.6.1.2.1.2.2.1.16")
+    absent = first_pass(2_133, 346)
+    del absent[oid(p, "ifHCOutOctets", us)]  # a row without the object: its fallback, whatever the others read
+    assert p.needed_fallback_roots(absent) == ("1.3.6.1.2.1.2.2.1.16",)
+
+
 # --- secrets ---------------------------------------------------------------------------------------------
 
 

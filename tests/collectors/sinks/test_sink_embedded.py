@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import sqlite3
 from collections.abc import Iterator
@@ -141,3 +142,29 @@ def test_a_store_written_with_the_tag_trigger_finds_old_and_new_series_by_tag(tm
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").fetchone() == (0,)
         assert conn.execute("SELECT count(*) FROM series_tags").fetchone() == (6,)  # two tags each, none twice
+
+
+def test_fields_that_cannot_be_stored_are_left_out_and_the_rest_kept(store: EmbeddedStore) -> None:
+    tags = (("device", "CPE2"),)
+    store.write([Sample("poll", tags, {"ok": True, "nan": math.nan, "inf": -math.inf, "huge": 2**63,
+                                       "": 1, "n": 2**63 - 1, "s": "up", "f": 0.5}, NOW)])
+    store.flush(timeout=10)
+    got = store.last("poll", {"device": "CPE2"})
+    assert got is not None and got.fields == {"f": 0.5, "n": 2**63 - 1, "ok": True, "s": "up"}
+
+
+def test_non_ascii_tags_keep_the_stored_text_of_earlier_versions(tmp_path: Path) -> None:
+    path = tmp_path / "series.db"
+    tags = (("device", "cmts-šentvid"), ("segment", "sg-žalec-1"))
+    store = EmbeddedStore(path, clock=lambda: NOW)
+    try:
+        store.write([Sample("segment", tags, {"in_bps": 1.0}, NOW - 60)])
+        store.flush(timeout=10)
+        store.write([Sample("segment", tags, {"in_bps": 2.0}, NOW)])
+        store.flush(timeout=10)
+        assert [s.fields["in_bps"] for s in store.query("segment", {"segment": "sg-žalec-1"}, 0, NOW + 1)] == [1.0, 2.0]
+    finally:
+        store.close()
+    with sqlite3.connect(path) as conn:  # one series, its tags as json.dumps wrote them (non-ASCII escaped)
+        stored = conn.execute("SELECT tags FROM series").fetchall()
+    assert stored == [(json.dumps(sorted(tags), separators=(",", ":")),)]
