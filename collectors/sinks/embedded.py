@@ -66,7 +66,11 @@ _NEW_SERIES = (
     "FROM json_each(?) WHERE true ON CONFLICT (measurement, tags) DO NOTHING RETURNING id, measurement, tags"
 )
 """The series of a batch in one statement (a JSON array of [measurement, tags]); returns those it created."""
-_NEW_TAGS = "INSERT OR IGNORE INTO series_tags (name, value, series_id) VALUES (?, ?, ?)"
+_NEW_TAGS = (
+    "INSERT OR IGNORE INTO series_tags (name, value, series_id) SELECT value ->> 0, value ->> 1, value ->> 2 "
+    "FROM json_each(?)"
+)
+"""The tag rows of a batch's new series in one statement (a JSON array of [name, value, series id])."""
 _UPSERT_POINTS = (
     "INSERT INTO points (series_id, time, fields) SELECT s.id, p.value ->> 0, p.value -> 1 FROM json_each(?) AS p "
     "JOIN series AS s ON s.measurement = p.value ->> 2 AND s.tags = p.value ->> 3 WHERE true "
@@ -348,8 +352,9 @@ class EmbeddedStore(BatchWriter[Sample]):
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 created = self._db.execute(_NEW_SERIES, (series,)).fetchall()
-                self._db.executemany(_NEW_TAGS, [(name, value, series_id) for series_id, _, tags in created
-                                                 for name, value in canonical[tags]])
+                if created:
+                    rows = [(name, value, sid) for sid, _, tags in created for name, value in canonical[tags]]
+                    self._db.execute(_NEW_TAGS, (orjson.dumps(rows),))
                 self._db.execute(_UPSERT_POINTS, (payload,))
                 self._db.execute("COMMIT")
             except BaseException:

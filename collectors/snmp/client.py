@@ -273,8 +273,8 @@ class SnmpClient:
         walking = self._walk_columns(target, norm, max_repetitions, caps, names, [_NORMALIZED[o] for o in scalars])
         if deadline is None:
             return await walking
-        tables = ", ".join(dict.fromkeys(n for n in names if n)) or "columns"
-        return await _until(deadline, target, f"walking table(s) {tables} ({len(norm)} columns)", walking)
+        return await _until(deadline, target, lambda: "walking table(s) {} ({} columns)".format(
+            ", ".join(dict.fromkeys(n for n in names if n)) or "columns", len(norm)), walking)
 
     async def _walk_columns(
         self, target: Target, roots: list[str], max_repetitions: int, caps: list[int | None], names: list[str],
@@ -585,8 +585,9 @@ class SnmpClient:
         raise SnmpResponseError(target.address, name, index, oid)
 
 
-async def _until(deadline: float, target: Target, doing: str, work: Coroutine[Any, Any, T]) -> T:
-    """Await ``work``; when ``deadline`` (``time.monotonic()``) comes first, cancel it and raise SnmpDeadlineError."""
+async def _until(deadline: float, target: Target, doing: str | Callable[[], str], work: Coroutine[Any, Any, T]) -> T:
+    """Await ``work``; when ``deadline`` (``time.monotonic()``) comes first, cancel it and raise SnmpDeadlineError
+    saying what it was ``doing`` (or what ``doing()`` says: a message built only when needed)."""
     left = deadline - time.monotonic()
     if left > 0:
         with contextlib.suppress(TimeoutError):
@@ -594,7 +595,8 @@ async def _until(deadline: float, target: Target, doing: str, work: Coroutine[An
                 return await work
     else:
         work.close()  # never started: nothing is sent after the deadline
-    raise SnmpDeadlineError(target.address, f"poll deadline reached while {doing}")
+    what = doing if isinstance(doing, str) else doing()
+    raise SnmpDeadlineError(target.address, f"poll deadline reached while {what}")
 
 
 def _oid_key(oid: str) -> tuple[int, ...]:

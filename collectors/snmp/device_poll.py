@@ -95,6 +95,12 @@ the answer, against encoding and decoding one varbind): :func:`pack` weighs fewe
 past shorter columns' ends that sharing a request costs."""
 
 
+@lru_cache(maxsize=4096)
+def _packed(plans: tuple[TablePlan, ...], rows: tuple[int, ...], budget: int) -> list[tuple[list[int], int]]:
+    """:func:`pack`, remembered: devices of one model share their tables' shapes."""
+    return pack(plans, rows, budget)
+
+
 def pack(plans: Sequence[TablePlan], rows: Sequence[int], budget: int) -> list[tuple[list[int], int]]:
     """Column sets grouped into GETBULK requests: (numbers in ``plans``, max-repetitions) per request.
 
@@ -140,7 +146,7 @@ async def _walk_sets(client: SnmpClient, target: PollTarget, plans: Sequence[Tab
     (instances ending in .0) are read with the first request."""
     cap = target.limits.max_rows if target.limits is not None else None
     found = [0] * len(plans)
-    for members, reps in pack(plans, rows, budget):
+    for members, reps in _packed(tuple(plans), tuple(rows), budget):
         sets = [plans[i] for i in members]
         columns = await client.walk_columns(
             target.target, [r for p in sets for r in p.roots], max_repetitions=reps, deadline=deadline,
