@@ -142,7 +142,7 @@ def test_inheritance_merges_without_copying() -> None:
     base_if, cm_if = base.tables[0], cm.tables[0]
     assert base_if.filter is None
     assert cm_if.columns == base_if.columns
-    assert cm_if.filter is not None and cm_if.filter.in_ == (127, 128, 129, 277, 278)
+    assert cm_if.filter is not None and cm_if.filter.in_ == (127, 277, 278)
     assert [t.name for t in gw.tables] == [t.name for t in cm.tables] + ["wifi_ssids", "wifi_access_points"]
     assert gw.extends == "docsis-cm" and gw.uptime == "sysUpTime"
 
@@ -326,7 +326,10 @@ def test_decode_interfaces_filter_and_fallbacks() -> None:
     p = load_profile("docsis-cm")
     samples = decode(p, "cm-0001", cm_results(p), 1_000.0)
     interfaces = {s.tag("ifindex"): s.fields for s in samples if s.measurement == "interface"}
-    assert sorted(interfaces, key=int) == ["2", "3", "4", "48", "80", "90"]  # eth0 (ifType 6) filtered out
+    # the MAC and OFDM/OFDMA channels; eth0 (ifType 6) and the SC-QAM channels (128, 129) filtered out
+    assert sorted(interfaces, key=int) == ["2", "48", "90"]
+    generic = decode(load_profile("if-mib"), "cm-0001", cm_results(p), 1_000.0)  # the same rows, unfiltered
+    interfaces.update({s.tag("ifindex"): s.fields for s in generic if s.tag("ifindex") in ("3", "4")})
     assert interfaces["2"]["speed_bps"] == 400e6  # ifHighSpeed 0 → ifSpeed
     assert interfaces["4"]["speed_bps"] == 1e9
     assert "speed_bps" not in interfaces["3"]  # no ifHighSpeed, ifSpeed saturated: unknown
