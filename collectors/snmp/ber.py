@@ -515,50 +515,53 @@ def decode_pdu(data: bytes, pos: int, oid: Callable[[bytes], Any] = decode_oid) 
     pos, end = read_header(data, pos, TAG_SEQUENCE)
     varbinds: list[tuple[Any, Decoded]] = []
     append = varbinds.append
+    unsigned_sizes, from_bytes = _UNSIGNED_SIZES, _from_bytes
     while pos < end:
-        # Inlined element parsing: this loop is the hot path of every poll and of every simulated answer.
+        # Inlined element parsing: this loop is the hot path of every poll and of every simulated answer. An
+        # element running past the VarBindList (or the datagram) is caught by the overrun check after the loop.
         if data[pos] != TAG_SEQUENCE:
             raise BerError("expected VarBind SEQUENCE")
         n = data[pos + 1]
-        pos += 2
-        if n & 0x80:
-            pos = _long_length(data, pos, n)[1]
+        pos = _long_length(data, pos + 2, n)[1] if n & 0x80 else pos + 2
         if data[pos] != TAG_OID:
             raise BerError("expected OBJECT IDENTIFIER")
         n = data[pos + 1]
-        pos += 2
         if n & 0x80:
-            n, pos = _long_length(data, pos, n)
+            n, pos = _long_length(data, pos + 2, n)
             if n > _MAX_OID_OCTETS:
                 raise BerError(f"OBJECT IDENTIFIER of {n} octets: longer than {MAX_OID_ARCS} sub-identifiers")
-        name = oid(data[pos : pos + n])
-        pos += n
-        vtag = data[pos]
-        n = data[pos + 1]
-        pos += 2
+        else:
+            pos += 2
+        at = pos + n
+        name = oid(data[pos:at])
+        vtag = data[at]
+        n = data[at + 1]
         if n & 0x80:
-            n, pos = _long_length(data, pos, n)
-        raw = data[pos : pos + n]
-        pos += n
-        if len(raw) != n:
-            raise BerError("truncated value")
-        if vtag == TAG_OCTETS:
-            append((name, raw))
+            n, pos = _long_length(data, at + 2, n)
+        else:
+            pos = at + 2
+        at = pos + n
+        unsigned = unsigned_sizes.get(vtag)
+        if unsigned is not None:  # counters, gauges, ticks in range (else their decoder)
+            if 0 < n < unsigned[1] or (n == unsigned[1] and not data[pos]):
+                append((name, unsigned[0](from_bytes(data[pos:at], "big"))))
+            else:
+                append((name, _VALUE[vtag](data[pos:at])))
         elif vtag == TAG_INTEGER:
-            append((name, _from_bytes(raw, "big", signed=True) if 0 < n < 5 else _wide_integer(raw)))
+            append((name, from_bytes(data[pos:at], "big", signed=True) if 0 < n < 5 else _wide_integer(data[pos:at])))
+        elif vtag == TAG_OCTETS:
+            append((name, data[pos:at]))
         elif vtag == TAG_NULL:
             append((name, NULL))
-        elif (unsigned := _UNSIGNED_SIZES.get(vtag)) is not None and (0 < n < unsigned[1] or (
-                n == unsigned[1] and not raw[0])):  # counters, gauges, ticks in range (else their decoder)
-            append((name, unsigned[0](_from_bytes(raw, "big"))))
         else:
             conv = _VALUE.get(vtag)
             if conv is not None:
-                append((name, conv(raw)))
+                append((name, conv(data[pos:at])))
             elif 0x40 <= vtag < 0x5F:  # other application types (NsapAddress, UInteger32): raw octets
-                append((name, raw))
+                append((name, data[pos:at]))
             else:
                 raise BerError(f"unknown value tag 0x{vtag:02x}")
+        pos = at
     if pos != end:
         raise BerError("VarBindList overrun")
     return Pdu(tag, request_id, status, index, varbinds)

@@ -335,28 +335,27 @@ class SnmpClient:
                 continue
             ended: set[int] = set()
             arcs = _ARCS.__getitem__
-            for k, (oid, value) in enumerate(varbinds):
-                i = batch[k % n]
-                if i in ended:
-                    continue
-                prefix = prefixes[i]
-                if isinstance(value, Special) or not oid.startswith(prefix):
-                    if not isinstance(value, Special) and arcs(oid) <= arcs(cursors[i]):
-                        # e.g. an agent that repeats the non-repeaters: never cut a column short silently
-                        raise SnmpError(address, f"agent returned {oid} after {cursors[i]}: OIDs not increasing")
-                    ended.add(i)
-                    continue
-                key = arcs(oid[len(prefix):])
-                if key <= last[i]:
-                    raise SnmpError(address, f"agent returned {oid} after {cursors[i]}: OIDs not increasing")
-                if not left[i]:
-                    self.stats["limits"] += 1
-                    what = f"table {names[i]} ({roots[i]})" if names[i] else roots[i]
-                    raise SnmpLimitError(address, f"walk of {what} stopped: more than max_rows={caps[i]} rows")
-                left[i] -= 1
-                results[i][oid] = value
-                last[i] = key
-                cursors[i] = oid
+            for j, i in enumerate(batch):  # varbind j, j + n, j + 2n... of an answer belong to column batch[j]
+                prefix, column, prev, budget, cursor = prefixes[i], results[i], last[i], left[i], cursors[i]
+                skip = len(prefix)
+                for oid, value in varbinds[j::n]:
+                    if isinstance(value, Special) or not oid.startswith(prefix):
+                        if not isinstance(value, Special) and arcs(oid) <= arcs(cursor):
+                            # e.g. an agent that repeats the non-repeaters: never cut a column short silently
+                            raise SnmpError(address, f"agent returned {oid} after {cursor}: OIDs not increasing")
+                        ended.add(i)
+                        break
+                    key = arcs(oid[skip:])
+                    if key <= prev:
+                        raise SnmpError(address, f"agent returned {oid} after {cursor}: OIDs not increasing")
+                    if not budget:
+                        self.stats["limits"] += 1
+                        what = f"table {names[i]} ({roots[i]})" if names[i] else roots[i]
+                        raise SnmpLimitError(address, f"walk of {what} stopped: more than max_rows={caps[i]} rows")
+                    budget -= 1
+                    column[oid] = value
+                    prev, cursor = key, oid
+                last[i], left[i], cursors[i] = prev, budget, cursor
             if ended:
                 active = [i for i in active if i not in ended]
         if scalars:
