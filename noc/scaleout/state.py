@@ -108,7 +108,7 @@ class SharedState:
         its end once all are: a batch stored twice, or skipped as stored after its worker died right after
         storing it, counts once, so a cycle never looks finished while a batch is still missing."""
         last = self.keys.last_cycle(job, group)
-        pipe = self.redis.pipeline()
+        pipe = self.redis.pipeline(transaction=False)
         pipe.hmget(last, "cycle", "batches", "finished_at")
         pipe.scard(self.keys.done(cycle, group))
         (newest, batches, finished), done = pipe.execute()

@@ -17,7 +17,7 @@ from tests.scaleout.cluster import Cluster, check_cycle, finished_cycle, fresh_i
 
 CPES, AGENTS = 20_000, 200
 CYCLE_WAIT_S = 1800
-"""How long the cycle may take: about 100 s on a quiet machine, several times that beside other tests."""
+"""How long the cycle may take: 66 s here at load 2, several times that beside other tests."""
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 
 

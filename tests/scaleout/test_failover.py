@@ -40,7 +40,8 @@ from tests.scaleout.cluster import (
 CPES, AGENTS, BATCH = 1500, 100, 50
 VISIBILITY_S = 20
 """A batch taken by a worker that died is polled again this long (and at most 2 s more) after it was taken."""
-CPE_S = 90
+CPE_S = 120
+"""At least this long between CPE cycles: the killed worker's cycle ends before the next starts, even when loaded."""
 SEGMENT_S = 40
 pytestmark = pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 Launch = Callable[..., Cluster]
