@@ -956,8 +956,9 @@ def alert_rules() -> Json:
                    ' / max(noc_poll_interval_seconds{job="segments"})'),
               ("gt", 3), for_="0s", no_data="Alerting",
               summary="Segment utilization is not being measured: no segment cycle polled a device successfully "
-                      "for more than 3 intervals (or no worker of shard 0 reports at all).",
-              action="Check the noc-worker of shard 0 (logs, `noc worker` running, scheduler lines at DEBUG), then "
+                      "for more than 3 intervals (or no worker of shard 0, nor scheduler when scaled out, reports).",
+              action="Check the noc-worker of shard 0, or when scaled out the scheduler holding the lease "
+                     "(noc_poll_leader) and the segment devices' poller groups (GET /api/v1/polling/workers); then "
                      "reach the segment devices: `noc poll <device>`. Capacity rules see no new rollups meanwhile."),
         alert("noc-sink-spool-growing", "Series spool growing (InfluxDB unreachable)",
               Prom('max(deriv(noc_sink_spool_points{sink="influx"}[10m]))'), ("gt", 0), for_="10m",
@@ -986,13 +987,17 @@ def alert_rules() -> Json:
               summary="The audit log's hash chain does not verify: an entry was changed or removed.",
               action="Run `noc audit verify` (it names the first broken entry); keep the database as it is, restore "
                      "the audit tables from a backup to compare, and treat it as a security incident."),
-        alert("noc-poller-group-without-workers", "Poller group (CPE shard) without a worker",
-              Prom("max(noc_poll_shards) - count(count by (shard) (noc_poll_shards))"), ("gt", 0), for_="5m",
+        alert("noc-poller-group-without-workers", "Poller group without a worker",
+              Prom("(max(noc_poll_shards) - count(count by (shard) (noc_poll_shards)))"
+                   " or sum(noc_poller_group_workers == bool 0)"), ("gt", 0), for_="5m",
               no_data="Alerting",
-              summary="Fewer noc workers report than NOC_POLL_SHARD says there are shards (or none reports): the "
-                      "CPEs of a shard are not polled.",
-              action="Start the missing `noc worker` with NOC_POLL_SHARD=i/n for each shard i (docs/deployment.md, "
-                     "Scaling workers); check that every worker's /metrics is scraped."),
+              summary="A poller group has no live worker (scaled-out polling), or fewer noc workers report than "
+                      "NOC_POLL_SHARD says there are shards (in-process), or no noc worker reports at all: those "
+                      "CPEs and devices are not polled.",
+              action="Scaled out: GET /api/v1/polling/workers names the group without workers; start its "
+                     "`noc worker --poller-group <group>` (docs/deployment.md, Poller groups). In-process: start the "
+                     "missing `noc worker` with NOC_POLL_SHARD=i/n for each shard i (docs/deployment.md, Scaling "
+                     "workers without a broker). Check that every noc-worker's /metrics is scraped."),
     ]
     return {"apiVersion": 1,
             "groups": [{"orgId": 1, "name": "noc", "folder": "noc", "interval": "1m", "rules": rules}]}

@@ -82,8 +82,9 @@ class BatchWriter(Generic[T], ABC):
                 self._counters["producer_wait_seconds_total"] += time.monotonic() - began
                 if self._stopping:
                     raise RuntimeError(f"{self.label} is closed")
-            if not self._queue:
+            if not self._queue:  # the writer may be waiting for a chore alone: wake it to time the flush interval
                 self._queue_since = time.monotonic()
+                self._cond.notify_all()
             self._queue.extend(items)
             self._accepted += len(items)
             self._counters["points_accepted_total"] += len(items)

@@ -12,6 +12,14 @@ from noc.core.settings import Settings
 from noc.scaleout.state import queue_of
 
 TASKS = "noc.scaleout.tasks"
+RESTORE_EVERY_S = 2
+"""Seconds between a worker's sweeps for batches taken by a worker that died: such a batch is back in its queue
+at most this long after the visibility timeout (Kombu's default sweeps every 100 s — a timer of 10 s scanning
+on every tenth tick — longer than a segment interval, so a lost batch missed its cycle)."""
+SWEEP_LOCK_S = 5
+"""How long a sweep's lock (Kombu's ``unacked_mutex``) outlives a worker killed while sweeping (Kombu's default:
+300 s, during which no batch came back at all). A sweep takes milliseconds; two at once are harmless, as each
+batch is put back in a transaction that finds it gone when another sweep put it back first."""
 
 
 def make_app(settings: Settings) -> Celery:
@@ -21,8 +29,9 @@ def make_app(settings: Settings) -> Celery:
 
 def configure(app: Celery, settings: Settings) -> Celery:
     """Point ``app`` at ``settings``' broker, which also keeps results: late acknowledgement (a batch taken by a
-    worker that dies is handed to another after ``broker_visibility_timeout_s``), one batch prefetched per
-    worker, JSON messages, every key under ``broker_prefix``."""
+    worker that dies is handed to another after ``broker_visibility_timeout_s``, and at most
+    :data:`RESTORE_EVERY_S` more, or :data:`SWEEP_LOCK_S` more when it died sweeping), one batch prefetched per
+    worker thread, JSON messages, every key under ``broker_prefix``."""
     url = settings.broker_url.get_secret_value() if settings.broker_url else "redis://127.0.0.1:6379/0"
     keys = {"global_keyprefix": f"{settings.broker_prefix}:celery:"}
     app.conf.update(
@@ -31,7 +40,9 @@ def configure(app: Celery, settings: Settings) -> Celery:
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
-        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_s, **keys},
+        broker_transport_options={"visibility_timeout": settings.broker_visibility_timeout_s,
+                                  "unacked_restore_interval": RESTORE_EVERY_S, "unacked_restore_throttle": 1,
+                                  "unacked_mutex_expire": SWEEP_LOCK_S, **keys},
         result_backend_transport_options=keys,
         result_expires=3600,
         task_serializer="json",

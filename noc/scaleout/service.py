@@ -20,6 +20,7 @@ from collectors.samples import Sample
 from noc.core.capability import Runtime
 from noc.core.settings import Settings
 from noc.inventory.models import Cpe, Device, SegmentMember
+from noc.polling import metrics as polling_metrics
 from noc.polling.service import CycleReport, Poller
 from noc.polling.targets import capacity_overrides, segment_definitions
 from noc.scaleout import metrics
@@ -172,7 +173,8 @@ class Leader(Observer):
 
     def segment_cycle(self, cycle: str) -> CycleReport:
         """Send the segment devices to their groups' queues, gather their samples (rates computed by the
-        workers) within the interval, and measure and publish segment utilization here."""
+        workers) within the interval, and measure and publish segment utilization here (a cycle that got samples,
+        or had no devices, is a success)."""
         with self.runtime.db.session() as s:
             segments = segment_definitions(s)
             names = {row.id: row.name for row in s.execute(select(Device.id, Device.name))}
@@ -206,6 +208,8 @@ class Leader(Observer):
             return CycleReport("segments")
         report = CycleReport("segments", targets=len(rows))
         self.poller.measure_segments(segments, names, samples, report)
+        if samples or not rows:
+            polling_metrics.CYCLE_LAST_SUCCESS.labels("segments").set_to_current_time()
         return report
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import redis
 
@@ -15,6 +15,8 @@ CYCLE_TTL_S = 86_400
 
 
 SEGMENTS = ".segments"
+Claim = Literal["claimed", "held", "done"]
+"""What :meth:`SharedState.claim` found: the batch is this worker's to store, another's, or stored already."""
 
 
 def queue_of(prefix: str, group: str, segments: bool = False) -> str:
@@ -38,8 +40,8 @@ class Keys:
     def claim(self, cycle: str, batch: int) -> str:
         return f"{self.prefix}:claim:{cycle}:{batch}"
 
-    def done(self, cycle: str) -> str:
-        return f"{self.prefix}:done:{cycle}"
+    def done(self, cycle: str, group: str) -> str:
+        return f"{self.prefix}:done:{cycle}:{group}"
 
     def ledger(self, cycle: str) -> str:
         return f"{self.prefix}:polled:{cycle}"
@@ -55,7 +57,7 @@ class Keys:
 
 
 class SharedState:
-    """The cycle bookkeeping on Redis (every call is a few commands in one round trip)."""
+    """The cycle bookkeeping on Redis (every call is a few commands in one to three round trips)."""
 
     def __init__(self, client: redis.Redis, prefix: str) -> None:
         self.redis, self.keys = client, Keys(prefix)
@@ -71,34 +73,49 @@ class SharedState:
             "finished_at": ""})
         self.redis.expire(self.keys.last_cycle(job, group), CYCLE_TTL_S)
 
-    def is_done(self, cycle: str, batch: int) -> bool:
-        """Whether batch ``batch`` of ``cycle`` was stored already."""
-        return bool(self.redis.sismember(self.keys.done(cycle), str(batch)))
+    def is_done(self, cycle: str, group: str, batch: int) -> bool:
+        """Whether batch ``batch`` of ``group`` in ``cycle`` was stored already."""
+        return bool(self.redis.sismember(self.keys.done(cycle, group), str(batch)))
 
-    def claim(self, cycle: str, batch: int, worker: str, lease_s: float) -> bool:
-        """Take the right to store ``batch`` for ``lease_s`` seconds (False while another worker holds it)."""
-        return bool(self.redis.set(self.keys.claim(cycle, batch), worker, nx=True, px=int(lease_s * 1000)))
+    def claim(self, cycle: str, group: str, batch: int, worker: str, lease_s: float) -> Claim:
+        """Take the right to store ``batch`` for ``lease_s`` seconds, in one transaction with the check that it
+        is not stored yet: ``claimed``; ``done`` when it was stored (also by a worker that finished it a moment
+        ago and so no longer needs its claim); ``held`` while another worker holds the claim."""
+        pipe = self.redis.pipeline()
+        pipe.sismember(self.keys.done(cycle, group), str(batch))
+        pipe.set(self.keys.claim(cycle, batch), worker, nx=True, px=int(lease_s * 1000))
+        done, claimed = pipe.execute()
+        return "done" if done else "claimed" if claimed else "held"
 
     def finish(self, job: str, group: str, cycle: str, batch: int, worker: str, targets: list[str]) -> None:
         """Mark ``batch`` stored, note who polled each target (a target noted twice counts as a repeat), and
-        advance the group's progress; the claim is given back."""
-        ledger = self.keys.ledger(cycle)
+        bring the group's progress up to date. The claim is left to expire: the done mark outranks it."""
+        ledger, done = self.keys.ledger(cycle), self.keys.done(cycle, group)
         pipe = self.redis.pipeline()
         for target in targets:
             pipe.hsetnx(ledger, target, worker)
-        pipe.sadd(self.keys.done(cycle), str(batch))
-        pipe.delete(self.keys.claim(cycle, batch))
+        pipe.sadd(done, str(batch))
         pipe.expire(ledger, CYCLE_TTL_S)
-        pipe.expire(self.keys.done(cycle), CYCLE_TTL_S)
+        pipe.expire(done, CYCLE_TTL_S)
         results = pipe.execute()
         if repeats := sum(1 for new in results[:len(targets)] if not new):
             self.redis.incrby(self.keys.repeats(cycle), repeats)
             self.redis.expire(self.keys.repeats(cycle), CYCLE_TTL_S)
+        self.progress(job, group, cycle)
+
+    def progress(self, job: str, group: str, cycle: str) -> None:
+        """Set the group's batches done in ``cycle`` (its newest) to the number of distinct batches stored, and
+        its end once all are: a batch stored twice, or skipped as stored after its worker died right after
+        storing it, counts once, so a cycle never looks finished while a batch is still missing."""
         last = self.keys.last_cycle(job, group)
-        if self.redis.hget(last, "cycle") == cycle.encode():
-            done = self.redis.hincrby(last, "done", 1)
-            if done >= int(self.redis.hget(last, "batches") or 0):
-                self.redis.hset(last, "finished_at", time.time())
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hmget(last, "cycle", "batches", "finished_at")
+        pipe.scard(self.keys.done(cycle, group))
+        (newest, batches, finished), done = pipe.execute()
+        if newest != cycle.encode():
+            return
+        self.redis.hset(last, mapping={"done": done, **(
+            {"finished_at": time.time()} if done >= int(batches or 0) and not finished else {})})
 
     def ledger(self, cycle: str) -> dict[str, str]:
         """Target → the worker that stored its poll in ``cycle``."""

@@ -70,21 +70,29 @@ def poll_cpes(self: Task, cycle: str, group: str, batch: int, ids: list[int], at
     skipped, one whose storing another worker holds is retried when that claim lapses, and the samples carry
     the cycle's time, so storing a batch again never doubles a sample."""
     ctx = context()
-    state = SharedState(ctx.redis, ctx.settings.broker_prefix)
-    if state.is_done(cycle, batch):
-        return {"targets": 0, "skipped": len(ids)}
     s = ctx.settings
+    state = SharedState(ctx.redis, s.broker_prefix)
+    if state.is_done(cycle, group, batch):
+        return _skipped(state, group, cycle, ids)
     with ctx.runtime.db.session() as session:
         targets = cpes(session, ctx.box, timeout=s.snmp_timeout_s,
                        retries=s.snmp_retries, ids=ids)
     outcomes = at_cycle_time(ctx.poller.poll_targets(targets, None), at)
-    if not state.claim(cycle, batch, ctx.name, lease_s(s)):
-        if state.is_done(cycle, batch):
-            return {"targets": 0, "skipped": len(ids)}
+    claim = state.claim(cycle, group, batch, ctx.name, lease_s(s))
+    if claim == "done":
+        return _skipped(state, group, cycle, ids)
+    if claim == "held":
         raise self.retry(countdown=lease_s(s))
     report = ctx.poller.store_cpes(outcomes)
     state.finish("cpes", group, cycle, batch, ctx.name, [f"cpe:{t.id}" for t in targets])
     return {"targets": report.targets, "ok": report.ok}
+
+
+def _skipped(state: SharedState, group: str, cycle: str, ids: list[int]) -> dict[str, int]:
+    """A batch stored already: its group's progress brought up to date (the worker that stored it may have died
+    before it did so), nothing polled."""
+    state.progress("cpes", group, cycle)
+    return {"targets": 0, "skipped": len(ids)}
 
 
 @app.task(bind=True, name="noc.poll_devices", max_retries=None)

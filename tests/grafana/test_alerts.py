@@ -33,6 +33,7 @@ from noc.core.security import SYSTEM
 from noc.core.settings import Settings
 from noc.polling import jobs as polling_jobs
 from noc.polling import metrics as polling_metrics
+from noc.scaleout import metrics as scaleout_metrics
 from tests.support.dashboards import build_module
 from tests.support.victoria import VM_BINARY, VictoriaMetrics, free_port
 
@@ -169,6 +170,22 @@ def test_poller_alerts(settings: Settings, db: Database, scraper: Scraper) -> No
         rt.close()
     assert {rules()[u]["noDataState"] for u in ("noc-segment-cycle-stale", "noc-poller-group-without-workers")} \
         == {"Alerting"}, "no worker reporting at all is itself the fault"
+
+
+def test_poller_group_alert_when_scaled_out(scraper: Scraper) -> None:
+    """With a broker, the groups no worker consumes: what each scheduling node's tick reports."""
+    try:
+        scaleout_metrics.WORKERS.labels("maribor").set(2)
+        scaleout_metrics.WORKERS.labels("default").set(1)
+        vm = scraper()
+        wait_for(vm, "noc_poller_group_workers", lambda v: sorted(v) == [1.0, 2.0])
+        assert firing(vm, "noc-poller-group-without-workers") is False
+        scaleout_metrics.WORKERS.labels("maribor").set(0)  # Maribor's workers gone (or cut off by the VPN)
+        wait_for(vm, 'noc_poller_group_workers{group="maribor"}', lambda v: v == [0.0])
+        assert firing(vm, "noc-poller-group-without-workers") is True
+    finally:
+        for group in ("maribor", "default"):
+            scaleout_metrics.WORKERS.remove(group)
 
 
 @SQLITE

@@ -13,8 +13,8 @@ from collectors.sinks.batching import BatchWriter
 class Recorder(BatchWriter[int]):
     label = "recorder"
 
-    def __init__(self, chore_every: float | None = None) -> None:
-        super().__init__(batch_size=3, flush_interval=60.0, max_queue_points=10)
+    def __init__(self, chore_every: float | None = None, flush_interval: float = 60.0) -> None:
+        super().__init__(batch_size=3, flush_interval=flush_interval, max_queue_points=10)
         self.batches: list[list[int]] = []
         self.chores = 0
         self.release = threading.Event()
@@ -42,6 +42,17 @@ def test_full_batches_go_at_once_and_flush_takes_the_rest() -> None:
     assert sink.batches == [[1, 2, 3], [4]]
     stats = sink._snapshot()
     assert (stats["points_accepted_total"], stats["queue_points"]) == (4, 0)
+    sink._stop()
+
+
+def test_a_short_write_goes_after_the_flush_interval_without_a_flush() -> None:
+    sink = Recorder(chore_every=3600, flush_interval=0.2)  # the writer waits for its chore, an hour away
+    time.sleep(0.2)
+    sink._enqueue([1])  # less than a batch, and nobody calls flush(): a segment cycle's few samples
+    deadline = time.monotonic() + 30
+    while not sink.batches and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sink.batches == [[1]], "the item waited for the chore instead of the flush interval"
     sink._stop()
 
 
