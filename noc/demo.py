@@ -99,14 +99,25 @@ def simulator_ports(data_dir: Path, wanted: int | None) -> tuple[int, list[socke
 
 
 def api_socket(host: str, port: int) -> socket.socket:
-    """A listening socket on ``port`` when it is free on ``host``, otherwise (or for 0) on a free port."""
+    """A listening socket on ``port`` when it is free on ``host``, otherwise (or for 0) on a free port.
+
+    With SO_REUSEADDR two processes may both bind a port no one listens on yet; the second one's ``listen``
+    then fails, and it takes a free port as well."""
+    try:
+        return _listening(host, port)
+    except OSError:
+        return _listening(host, 0)
+
+
+def _listening(host: str, port: int) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
     try:
         sock.bind((host, port))
+        sock.listen(128)
     except OSError:
-        sock.bind((host, 0))
-    sock.listen(128)
+        sock.close()
+        raise
     return sock
 
 
