@@ -16,6 +16,7 @@ INDIRECT = {
     "psycopg": "SQLAlchemy's PostgreSQL driver (postgresql+psycopg:// URLs)",
     "email-validator": "pydantic's EmailStr (subscribers' e-mail addresses)",
     "python-multipart": "FastAPI's multipart parsing (measurement file uploads)",
+    "kombu": "Celery's Redis transport, pinned for its restore sweep interval (noc.scaleout.app.RESTORE_EVERY_S)",
 }
 IMPORT_NAMES = {"pyyaml": "yaml", "prometheus-client": "prometheus_client", "influxdb-client": "influxdb_client",
                 "pydantic-settings": "pydantic_settings", "fpdf2": "fpdf"}
