@@ -25,7 +25,7 @@ import orjson
 
 from collectors.samples import FieldValue, Sample
 from collectors.sinks.batching import BatchWriter
-from collectors.sinks.lineproto import INT64_MAX, INT64_MIN, clean_fields
+from collectors.sinks.lineproto import clean_fields, valid_field
 
 log = logging.getLogger(__name__)
 
@@ -82,12 +82,7 @@ SQL: millions of series need no cache in Python, and SQLite walks the batch with
 
 def _storable(fields: Mapping[str, FieldValue]) -> Mapping[str, FieldValue]:
     """``fields`` as they are when every one can be stored (the poller's samples), else :func:`clean_fields`."""
-    for name, value in fields.items():
-        kind = value.__class__
-        if not name or not (kind is str or kind is bool or (kind is float and not value - value)  # type: ignore[operator]
-                            or (isinstance(value, int) and INT64_MIN <= value <= INT64_MAX)):
-            return clean_fields(fields)
-    return fields
+    return fields if all(name and valid_field(value) for name, value in fields.items()) else clean_fields(fields)
 
 
 def _tags_text(tags: tuple[tuple[str, str], ...]) -> str:
