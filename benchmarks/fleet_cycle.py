@@ -229,8 +229,8 @@ async def _read(client: SnmpClient, target: PollTarget) -> None:
 
 
 @contextmanager
-def victoria_metrics(tmp: Path) -> Iterator[str]:
-    """A VictoriaMetrics on a free loopback port for the run; yields its URL."""
+def victoria_metrics(tmp: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A VictoriaMetrics on a free loopback port for the run; yields its process and URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -239,7 +239,7 @@ def victoria_metrics(tmp: Path) -> Iterator[str]:
                              "-loggerLevel=ERROR"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         wait_for(f"{url}/health")
-        yield url
+        yield proc, url
     finally:
         proc.terminate()
         proc.wait(30)
@@ -292,19 +292,28 @@ def failure_kinds() -> dict[str, float]:
             for sample in metric.samples if sample.name.endswith("_total") and sample.labels["job"] == "cpes"}
 
 
-def run_cycle(poller: Poller, sink: Sink, sim_pid: int, n: int) -> tuple[CycleReport, dict[str, float]]:
-    """One measured CPE cycle; prints its figures and returns them."""
+def machine_idle() -> tuple[float, float]:
+    """Idle and total CPU ticks of the machine so far (``/proc/stat``), all cores."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return ticks[3] + ticks[4], sum(ticks)
+
+
+def run_cycle(poller: Poller, sink: Sink, peers: dict[str, int], n: int) -> tuple[CycleReport, dict[str, float]]:
+    """One measured CPE cycle; prints its figures, the CPU of the ``peers`` processes (label: pid) beside the
+    poller's and the share of the machine left idle, and returns them."""
     failures0 = failure_kinds()
     reset = reset_peak_rss()
     rss0 = proc_status("VmRSS")
     requests0 = poller.client.stats["requests"]
     before = dict(poller.client.stats)
-    written0, dropped0 = (sink.stats()[k] for k in ("points_written_total", "points_dropped_total"))
-    cpu0, sim_cpu0 = time.process_time(), proc_cpu(sim_pid)
+    written0, dropped0, waited0 = (sink.stats().get(k, 0.0) for k in (
+        "points_written_total", "points_dropped_total", "producer_wait_seconds_total"))
+    cpu0, peer_cpu0, idle0 = time.process_time(), {k: proc_cpu(pid) for k, pid in peers.items()}, machine_idle()
     started = time.perf_counter()
     report = poller.cpe_cycle()
     wall = time.perf_counter() - started
-    cpu, sim_cpu = time.process_time() - cpu0, proc_cpu(sim_pid) - sim_cpu0
+    cpu, peer_cpu = time.process_time() - cpu0, {k: proc_cpu(pid) - peer_cpu0[k] for k, pid in peers.items()}
+    idle = (machine_idle()[0] - idle0[0]) / max(machine_idle()[1] - idle0[1], 1)
     peak = proc_status("VmHWM")
     flush0 = time.perf_counter()
     sink.flush()
@@ -315,7 +324,7 @@ def run_cycle(poller: Poller, sink: Sink, sim_pid: int, n: int) -> tuple[CycleRe
     stats = sink.stats()
     dropped = stats["points_dropped_total"] - dropped0
     figures = {"cycle_s": wall, "cpes_per_s": report.targets / wall, "requests_per_s": requests / wall,
-               "peak_rss_mib": peak, "cpu_s": cpu, "sim_cpu_s": sim_cpu, "dropped": dropped,
+               "peak_rss_mib": peak, "cpu_s": cpu, "dropped": dropped,
                "requests_per_cpe": requests / max(report.targets, 1), "stored_s": wall_stored}
     print(f"\ncycle {n}: {report.targets:,} CPEs in {wall:.1f} s = {report.targets / wall:,.0f} CPEs/s; "
           f"{report.ok:,} ok, {report.failed:,} failed; {report.samples:,} samples")
@@ -325,27 +334,30 @@ def run_cycle(poller: Poller, sink: Sink, sim_pid: int, n: int) -> tuple[CycleRe
     print(f"  SNMP: {requests:,} requests = {requests / wall:,.0f}/s, {requests / max(report.targets, 1):.1f} "
           f"per CPE; {delta['retries']:,} retransmissions, {delta['timeouts']:,} timeouts, "
           f"{delta['unmatched']:,} late answers")
-    print(f"  CPU: poller {cpu:.1f} s ({cpu / wall:.0%} of one core), simulator {sim_cpu:.1f} s "
-          f"({sim_cpu / wall:.0%})")
+    print(f"  CPU: poller {cpu:.1f} s ({cpu / wall:.0%} of one core), "
+          + ", ".join(f"{k} {v:.1f} s ({v / wall:.0%})" for k, v in peer_cpu.items())
+          + f"; machine idle {idle:.0%}")
     print(f"  memory: RSS {rss0:.0f} MiB before, peak {peak:.0f} MiB during the cycle"
           f"{'' if reset else ' (VmHWM not resettable: peak since process start)'}, {proc_status('VmRSS'):.0f} "
           f"MiB after")
     print(f"  sink: {stats['points_written_total'] - written0:,.0f} points stored, {dropped:,.0f} dropped, "
-          f"{stats.get('spooled_points_total', 0.0):,.0f} spooled in total; drained {drained:.1f} s after the cycle "
+          f"{stats.get('points_spooled_total', 0.0):,.0f} spooled in total; the poller waited "
+          f"{stats.get('producer_wait_seconds_total', 0.0) - waited0:.1f} s for room in its queue; "
+          f"drained {drained:.1f} s after the cycle "
           f"(all stored {wall_stored:.1f} s after the cycle began)")
     return report, figures
 
 
 @contextmanager
-def open_sink(kind: str, tmp: Path) -> Iterator[tuple[Sink, str | None]]:
-    """The sink ``--sink`` names (and the VictoriaMetrics URL behind an influx sink)."""
+def open_sink(kind: str, tmp: Path) -> Iterator[tuple[Sink, subprocess.Popen[bytes] | None, str | None]]:
+    """The sink ``--sink`` names (and the VictoriaMetrics process and URL behind an influx sink)."""
     if kind == "embedded":
-        yield EmbeddedStore(tmp / "series" / "series.db"), None
+        yield EmbeddedStore(tmp / "series" / "series.db"), None, None
     elif kind == "influx":
-        with victoria_metrics(tmp) as url:
-            yield InfluxSink(url, "noc", "noc", "unused-token", tmp / "spool"), url
+        with victoria_metrics(tmp) as (vm, url):
+            yield InfluxSink(url, "noc", "noc", "unused-token", tmp / "spool"), vm, url
     else:
-        yield NullSink(), None
+        yield NullSink(), None, None
 
 
 def main() -> None:
@@ -389,14 +401,15 @@ def main() -> None:
             populate(db, box, agents, args.cpes)
             print(f"inventory: {args.cpes:,} CPEs inserted in {time.perf_counter() - t0:.1f} s")
             BenchPoller.per_device = 2 * math.ceil(args.cpes / len(agents))
-            with open_sink(args.sink, tmp) as (sink, vm_url):
+            with open_sink(args.sink, tmp) as (sink, vm, vm_url):
+                peers = {"simulator": sim.pid} | ({"VictoriaMetrics": vm.pid} if vm else {})
                 poller = BenchPoller(db, settings, sink, box, EventBus())
                 print(f"client: poll_concurrency {args.concurrency}, per_device {BenchPoller.per_device}, "
                       f"timeout {args.timeout:g} s, retries {args.retries}")
                 results = []
                 try:
                     for n in range(1, args.cycles + 1):
-                        results.append(run_cycle(poller, sink, sim.pid, n))
+                        results.append(run_cycle(poller, sink, peers, n))
                 finally:
                     poller.close()
                     sink.close()
