@@ -19,6 +19,7 @@ class Mib:
         self._oids: list[Oid] = []
         self._static: dict[Oid, Value] = {}
         self._dynamic: dict[Oid, Dynamic] = {}
+        self._position: dict[Oid, int] | None = None  # OID → its index in _oids; None: rebuilt on next use
 
     def __len__(self) -> int:
         return len(self._oids)
@@ -29,9 +30,12 @@ class Mib:
     def _insert(self, oid: Oid) -> None:
         if oid not in self._static and oid not in self._dynamic:
             if not self._oids or oid > self._oids[-1]:
+                if self._position is not None:
+                    self._position[oid] = len(self._oids)
                 self._oids.append(oid)
             else:
                 insort(self._oids, oid)
+                self._position = None
 
     def put(self, oid: Oid, value: Value) -> None:
         """Hold a fixed value at ``oid`` (replacing whatever was there)."""
@@ -50,6 +54,7 @@ class Mib:
             self._static.pop(oid, None)
             self._dynamic.pop(oid, None)
             del self._oids[bisect_left(self._oids, oid)]
+            self._position = None
 
     def remove_subtree(self, prefix: Oid) -> None:
         for oid in list(self.subtree(prefix)):
@@ -85,8 +90,15 @@ class Mib:
         return NO_SUCH_OBJECT
 
     def next(self, oid: Oid, moment: Moment) -> tuple[Oid, Value] | None:
-        """GETNEXT semantics: the first OID after ``oid`` with its value, or None at the end of the MIB."""
-        i = bisect_right(self._oids, oid)
+        """GETNEXT semantics: the first OID after ``oid`` with its value, or None at the end of the MIB.
+
+        A walk asks for the OID after one the MIB holds (the previous answer): found by a dict lookup, not a
+        search."""
+        position = self._position
+        if position is None:
+            position = self._position = {held: i for i, held in enumerate(self._oids)}
+        at = position.get(oid)
+        i = bisect_right(self._oids, oid) if at is None else at + 1
         if i >= len(self._oids):
             return None
         found = self._oids[i]
