@@ -61,23 +61,64 @@ DROP TRIGGER IF EXISTS series_tags_of_new_series;
 """(Stores written before tags were inserted by :meth:`EmbeddedStore._insert` filled series_tags by a trigger
 that parsed each new series' JSON: half of the store's work in a fleet's first cycle.)"""
 
+_BATCH_TABLE = "CREATE TEMP TABLE IF NOT EXISTS batch (measurement TEXT, tags TEXT, time INTEGER, fields TEXT)"
+"""A batch's storable points, staged: measurement, canonical tags (JSON text), time, fields (JSON text)."""
+_CANONICAL_TAGS = (
+    "(SELECT json_group_array(json_array(tname, tvalue)) FROM (SELECT t.value ->> 0 AS tname, t.value ->> 1 AS tvalue, "
+    "max(t.key) FROM json_each(s.value, '$.tags') AS t WHERE tname <> '' AND tvalue <> '' GROUP BY tname "
+    "ORDER BY tname))"
+)
+"""A sample's tags as :func:`_canonical_tags` and :func:`_tags_text` give them, in SQL (ASCII samples only: SQLite
+writes other characters unescaped)."""
+_STAGE_SAMPLES = (
+    "INSERT INTO temp.batch SELECT * FROM (SELECT s.value ->> 'measurement' AS measurement, "
+    f"{_CANONICAL_TAGS} AS tags, CAST(s.value ->> 'time' AS INTEGER) AS time, "
+    "json_patch('{}', s.value -> 'fields') AS fields FROM json_each(?) AS s) "
+    "WHERE measurement <> '' AND time >= ? AND fields <> '{}'"
+)
+"""Stage a batch of samples serialized by orjson as they are, every step of :meth:`EmbeddedStore._insert` in SQL
+(json_patch leaves out the null that orjson writes for NaN and infinities)."""
+_STAGED_NON_SCALAR = (
+    "SELECT EXISTS (SELECT 1 FROM temp.batch WHERE (instr(substr(fields, 2), '[') OR instr(substr(fields, 2), '{')) "
+    "AND EXISTS (SELECT 1 FROM json_each(fields) WHERE type IN ('array', 'object')))"
+)
+"""Whether a staged point has a field that is no number, string or boolean (those are dropped, as in Python)."""
+_STAGE_ROWS = (
+    "INSERT INTO temp.batch SELECT value ->> 0, value ->> 1, value ->> 2, value -> 3 FROM json_each(?)"
+)
+"""Stage a batch prepared in Python (a JSON array of [measurement, tags, time, fields])."""
 _NEW_SERIES = (
-    "INSERT INTO series (measurement, tags) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') "
-    "FROM json_each(?) WHERE true ON CONFLICT (measurement, tags) DO NOTHING RETURNING id, measurement, tags"
+    "INSERT INTO series (measurement, tags) SELECT DISTINCT measurement, tags FROM temp.batch WHERE true "
+    "ON CONFLICT (measurement, tags) DO NOTHING"
 )
-"""The series of a batch in one statement (a JSON array of [measurement, tags]); returns those it created."""
+"""The staged points' series that do not exist yet."""
 _NEW_TAGS = (
-    "INSERT OR IGNORE INTO series_tags (name, value, series_id) SELECT value ->> 0, value ->> 1, value ->> 2 "
-    "FROM json_each(?)"
+    "INSERT OR IGNORE INTO series_tags (name, value, series_id) SELECT t.value ->> 0, t.value ->> 1, s.id "
+    "FROM series AS s, json_each(s.tags) AS t WHERE s.id > ?"
 )
-"""The tag rows of a batch's new series in one statement (a JSON array of [name, value, series id])."""
+"""The tag rows of the series created after the given id (new rows get ids above the largest one)."""
 _UPSERT_POINTS = (
-    "INSERT INTO points (series_id, time, fields) SELECT s.id, p.value ->> 0, p.value -> 1 FROM json_each(?) AS p "
-    "JOIN series AS s ON s.measurement = p.value ->> 2 AND s.tags = p.value ->> 3 WHERE true "
+    "INSERT INTO points (series_id, time, fields) SELECT s.id, b.time, b.fields FROM temp.batch AS b "
+    "JOIN series AS s ON s.measurement = b.measurement AND s.tags = b.tags WHERE true "
     "ON CONFLICT (series_id, time) DO UPDATE SET fields = json_patch(points.fields, excluded.fields)"
 )
-"""A batch's points in one statement (a JSON array of [time, fields, measurement, tags]), each finding its series in
-SQL: millions of series need no cache in Python, and SQLite walks the batch without the GIL."""
+"""The staged points, each finding its series in SQL: millions of series need no cache in Python, and SQLite
+does the work without the GIL."""
+SAMPLE_JSON = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER | orjson.OPT_PASSTHROUGH_DATETIME
+"""How a batch is serialized for :data:`_STAGE_SAMPLES`: field names sorted (as stored), and a TypeError (the batch is
+then prepared in Python) for what SQL would not check: integers beyond 53 bits, dates, other types."""
+
+
+def _sample_payload(batch: Sequence[Sample]) -> bytes | None:
+    """``batch`` as JSON for :data:`_STAGE_SAMPLES`, or None when it needs preparing in Python: non-ASCII or control
+    characters (stored escaped), an empty field name, a value orjson would not write as a JSON scalar."""
+    try:
+        payload = orjson.dumps(batch, option=SAMPLE_JSON)
+    except TypeError:
+        return None
+    if not payload.isascii() or b"\\u00" in payload or b'"":' in payload:
+        return None
+    return payload
 
 
 def _storable(fields: Mapping[str, FieldValue]) -> Mapping[str, FieldValue]:
@@ -97,6 +138,22 @@ _ascii_json = json.JSONEncoder(separators=(",", ":")).encode
 def _canonical_tags(tags: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     """Tags sorted by name, empty names/values left out, the last value of a repeated name kept."""
     return tuple(sorted({k: v for k, v in tags if k and v}.items()))
+
+
+def _prepared(batch: Sequence[Sample], cutoff: int) -> bytes:
+    """The storable points of ``batch`` as a JSON array of [measurement, tags, time, fields] for
+    :data:`_STAGE_ROWS` (the path for batches SQL cannot take as they are)."""
+    rows: list[tuple[str, str, int, Mapping[str, FieldValue]]] = []
+    tags_json: dict[tuple[tuple[str, str], ...], str] = {}
+    for sample in batch:
+        values = _storable(sample.fields)
+        if not values or not sample.measurement or sample.time < cutoff:
+            continue
+        tags = tags_json.get(sample.tags)
+        if tags is None:
+            tags = tags_json[sample.tags] = _tags_text(_canonical_tags(sample.tags))
+        rows.append((sample.measurement, tags, int(sample.time), values))
+    return orjson.dumps(rows, option=orjson.OPT_SORT_KEYS)
 
 
 def _series_filter(measurement: str, tags: Mapping[str, str] | None) -> tuple[str, list[object]]:
@@ -148,6 +205,8 @@ class EmbeddedStore(BatchWriter[Sample]):
             self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             self._db.execute(f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
             self._db.executescript(_SCHEMA)
+            self._db.execute("PRAGMA temp_store = MEMORY")
+            self._db.execute(_BATCH_TABLE)
         self._reader = self._connect()
         self._db_lock = threading.Lock()
         self._read_lock = threading.Lock()
@@ -323,39 +382,32 @@ class EmbeddedStore(BatchWriter[Sample]):
                 return
 
     def _insert(self, batch: list[Sample]) -> None:
-        """Store one batch in one transaction: new series first (and their tags), then the points, each finding
-        its series by (measurement, tags) in SQL; both statements take the batch as one JSON array (orjson)."""
+        """Store one batch in one transaction: staged (in SQL from the samples' JSON when it can be, else
+        prepared in Python), then its new series and their tags, then the points, each finding its series by
+        (measurement, tags) in SQL."""
         cutoff = int(self._clock()) - self.retention_s
-        points: list[tuple[int, Mapping[str, FieldValue], str, str]] = []
-        skipped = 0
-        tags_json: dict[tuple[tuple[str, str], ...], str] = {}
-        canonical: dict[str, tuple[tuple[str, str], ...]] = {}
-        for sample in batch:
-            values = _storable(sample.fields)
-            if not values or not sample.measurement or sample.time < cutoff:
-                skipped += 1
-                continue
-            tags = tags_json.get(sample.tags)
-            if tags is None:
-                ordered = _canonical_tags(sample.tags)
-                tags = tags_json[sample.tags] = _tags_text(ordered)
-                canonical[tags] = ordered
-            points.append((int(sample.time), values, sample.measurement, tags))
-        series = orjson.dumps(list(dict.fromkeys((p[2], p[3]) for p in points)))
-        payload = orjson.dumps(points, option=orjson.OPT_SORT_KEYS)
+        payload = _sample_payload(batch)
         with self._db_lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                created = self._db.execute(_NEW_SERIES, (series,)).fetchall()
+                self._db.execute("DELETE FROM temp.batch")
+                if payload is not None:
+                    staged = self._db.execute(_STAGE_SAMPLES, (payload, cutoff)).rowcount
+                    if self._db.execute(_STAGED_NON_SCALAR).fetchone()[0]:
+                        self._db.execute("DELETE FROM temp.batch")
+                        payload = None
+                if payload is None:
+                    staged = self._db.execute(_STAGE_ROWS, (_prepared(batch, cutoff),)).rowcount
+                last_id = self._db.execute("SELECT coalesce(max(id), 0) FROM series").fetchone()[0]
+                created = self._db.execute(_NEW_SERIES).rowcount
                 if created:
-                    rows = [(name, value, sid) for sid, _, tags in created for name, value in canonical[tags]]
-                    self._db.execute(_NEW_TAGS, (orjson.dumps(rows),))
-                self._db.execute(_UPSERT_POINTS, (payload,))
+                    self._db.execute(_NEW_TAGS, (last_id,))
+                written = self._db.execute(_UPSERT_POINTS).rowcount
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._series_count += len(created)
+            self._series_count += created
         with self._cond:
-            self._counters["points_written_total"] += len(points)
-            self._counters["samples_skipped_total"] += skipped
+            self._counters["points_written_total"] += written
+            self._counters["samples_skipped_total"] += len(batch) - staged

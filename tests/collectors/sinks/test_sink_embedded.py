@@ -7,6 +7,7 @@ import math
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -168,3 +169,51 @@ def test_non_ascii_tags_keep_the_stored_text_of_earlier_versions(tmp_path: Path)
     with sqlite3.connect(path) as conn:  # one series, its tags as json.dumps wrote them (non-ASCII escaped)
         stored = conn.execute("SELECT tags FROM series").fetchall()
     assert stored == [(json.dumps(sorted(tags), separators=(",", ":")),)]
+
+
+def _tables(path: Path) -> dict[str, list[tuple[Any, ...]]]:
+    with sqlite3.connect(path) as conn:
+        return {table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2, 3").fetchall()
+                for table in ("series", "series_tags", "points")}
+
+
+def test_a_batch_staged_in_sql_is_stored_as_the_python_path_stores_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path (the samples' JSON taken apart in SQL) and the Python path give the same rows: tags sorted, empty
+    and repeated ones dropped, unstorable fields left out, a series' points of one second merged, old and empty
+    samples skipped."""
+    from collectors.sinks import embedded
+
+    batch = [
+        _iface("r1", 1, NOW - 60, 1000.0),
+        Sample("cm", (("device", "m1"), ("channel", "3"), ("band", ""), ("channel", "4")),
+               {"snr_db": 38.5, "nan": math.nan, "inf": math.inf, "status": "operational", "up": False}, NOW),
+        Sample("cm", (("channel", "4"), ("device", "m1")), {"power_dbmv": -1.5}, NOW),  # same series and second
+        Sample("cm", (("device", "m1"), ("channel", "4")), {"power_dbmv": 2.0}, NOW - 300),
+        Sample("poll", (("device", "m1"),), {"duration_s": 0.02, "ok": True, "n": 2**53 - 1}, NOW),
+        Sample("poll", (), {"nan": math.nan}, NOW),  # nothing storable
+        Sample("", (("device", "m1"),), {"x": 1}, NOW),  # no measurement
+        Sample("poll", (("device", "m2"),), {"x": 1}, NOW - 8 * 86400),  # beyond the retention
+        Sample("wifi", (("device", "m1"), ("ssid", 'a"b\\c')), {"name": "x\ty"}, NOW),
+    ]
+    odd = Sample("wifi", (("device", "m2"),), {"name": "y", "list": [1]}, NOW)  # type: ignore[dict-item]
+    assert embedded._sample_payload(batch) is not None
+    counters = []
+    for name, payload in (("sql", embedded._sample_payload), ("python", lambda _batch: None)):
+        monkeypatch.setattr(embedded, "_sample_payload", payload)
+        store = EmbeddedStore(tmp_path / f"{name}.db", clock=lambda: NOW)
+        try:
+            store.write(batch)
+            store.flush(timeout=10)
+            store.write([odd])  # staged in SQL, found to hold a list: prepared in Python instead
+            store.flush(timeout=10)
+            counters.append({k: store.stats()[k] for k in ("points_written_total", "samples_skipped_total")})
+        finally:
+            store.close()
+    sql, python = _tables(tmp_path / "sql.db"), _tables(tmp_path / "python.db")
+    assert sql == python
+    assert counters[0] == counters[1] == {"points_written_total": 7, "samples_skipped_total": 3}
+    assert ("cm", '[["channel","4"],["device","m1"]]') in [row[1:] for row in sql["series"]]
+    assert json.loads(sql["points"][-1][2]) == {"name": "y"}
+    merged = [json.loads(fields) for _, time, fields in sql["points"] if time == NOW and "power_dbmv" in fields]
+    assert merged == [{"power_dbmv": -1.5, "snr_db": 38.5, "status": "operational", "up": False}]
