@@ -259,12 +259,13 @@ class SnmpClient:
         :class:`SnmpLimitError` for a column with more rows, ``deadline`` with :class:`SnmpDeadlineError`;
         messages name the column's entry of ``tables``.
 
-        ``scalars`` (instances ``<object>.0``) are read with the first request, as its non-repeaters (GETNEXT of
-        ``<object>``: the answer is the scalar when the agent has it), and returned as one more {oid: value} after
-        the columns', leaving out absent ones as :meth:`get` does; after a tooBig answer they are read by a GET.
+        ``scalars`` (instances: a scalar's ``<object>.0``, or a row's ``<column>.<index>``) are read with the first
+        request, as its non-repeaters (GETNEXT of the OID just before, :func:`preceding`: the answer is the instance
+        when the agent has it and the index is one arc), and returned as one more {oid: value} after the columns',
+        leaving out absent ones (and other answers) as :meth:`get` does; after a tooBig answer they are read by a GET.
         """
-        if any(not s.endswith(".0") for s in scalars):
-            raise ValueError("scalars must be instances ending in .0")
+        if any(not s.rpartition(".")[2].isdigit() for s in scalars):
+            raise ValueError("scalars must be instances (OIDs ending in an arc)")
         norm = [_NORMALIZED[r] for r in roots]
         caps: list[int | None] = list(max_rows) if max_rows is not None else [None] * len(norm)
         names = list(tables) if tables is not None else [""] * len(norm)
@@ -298,7 +299,7 @@ class SnmpClient:
             batch = active[:width]
             n = len(batch)
             ask = len(unread)
-            vbl = encode_varbinds([*((s[:-2], None) for s in unread), *((cursors[i], None) for i in batch)])
+            vbl = encode_varbinds([*((preceding(s), None) for s in unread), *((cursors[i], None) for i in batch)])
             sent = [reps]
 
             def build(rid: int, attempt: int, vbl: bytes = vbl, sent: list[int] = sent, ask: int = ask) -> bytes:
@@ -600,6 +601,13 @@ async def _until(deadline: float, target: Target, doing: str | Callable[[], str]
 
 def _oid_key(oid: str) -> tuple[int, ...]:
     return tuple(map(int, oid.split(".")))
+
+
+def preceding(oid: str) -> str:
+    """The OID a GETNEXT asks for to be answered ``oid`` itself: ``x.0`` → ``x``, ``x.k`` → ``x.(k-1)`` (no OID
+    lies between those and ``oid`` in a scalar or a table with a one-arc index)."""
+    head, _, last = oid.rpartition(".")
+    return head if last == "0" else f"{head}.{int(last) - 1}"
 
 
 _NORMALIZED = OidCache(normalize_oid)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -81,9 +82,34 @@ IF_NUMBER = "1.3.6.1.2.1.2.1.0"
 """ifNumber: read with the scalars until the profile's tables have been walked once, as their first size hint."""
 _ROWS_SEEN: dict[str, tuple[int, ...]] = {}
 """Rows per ``column_plan`` table of the newest poll of each profile: the hint for a device seen first."""
-_DEVICES: dict[tuple[str, str], tuple[tuple[int, ...], tuple[int, ...]]] = {}
-"""What each device's previous poll showed (profile, device name): rows per ``column_plan`` table, and the
-tables whose fallback columns it needed (walked in the first pass from then on)."""
+FULL_WALK_EVERY = 12
+"""Polls of a device that read its filtered tables by their kept rows, at most, before one walks them whole again
+(an hour at five-minute cycles): a row that comes to pass a filter without ifNumber changing shows up by then."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """What a device's previous poll showed."""
+
+    rows: tuple[int, ...]
+    """Rows per ``column_plan`` table (as walked whole last)."""
+    with_fallbacks: tuple[int, ...]
+    """The tables whose fallback columns it needed (walked in the first pass from then on)."""
+    kept: tuple[tuple[str, ...] | None, ...]
+    """Per table with a filter, the indices of the rows that passed it (:meth:`Profile.kept_rows`)."""
+    if_number: object
+    """ifNumber as read then (None: not read or not answered)."""
+    polls: int
+    """Polls since the filtered tables were last walked whole."""
+
+
+_DEVICES: dict[tuple[str, str], _Seen] = {}
+"""What each device's previous poll showed, by (profile, device name)."""
+_KEPT_SEEN: dict[str, _Seen] = {}
+"""Per profile, the newest poll that walked its filtered tables whole: a device polled first is read by the rows
+that device kept (devices of one model number their interfaces alike; ifNumber and the kept rows' filter column
+are checked), and walked whole within ``FULL_WALK_EVERY`` polls, at a poll its name picks: a fleet's whole walks
+spread over the cycles, not all in one."""
 _DEVICES_MAX = 1_000_000
 _SHAPES: dict[tuple[int, ...], tuple[int, ...]] = {}
 """One tuple per distinct shape, shared by the devices that have it (devices of one model look alike)."""
@@ -177,40 +203,56 @@ async def read(client: SnmpClient, target: PollTarget, prof: Profile) -> tuple[d
     rows each table is expected to have: the device's own previous poll, else the newest poll of any device of
     its profile, else ifNumber (read with the scalars on a profile's very first poll). Fallback columns are
     walked after the first pass when some row needs them, and with it from then on for that device (once all of
-    a device's fallbacks are walked with the first pass, the check is skipped). A DOCSIS 3.0
-    modem with 32 downstream and 8 upstream channels takes three GETBULKs. The results are those of
-    walking each column alone; the sizing only saves requests and the varbinds past the columns' ends.
-    Returns them (OID → value) and, when the fallback check grouped them and nothing was walked after it, their
-    :meth:`Profile.rows` (for :func:`decode`).
+    a device's fallbacks are walked with the first pass, the check is skipped). A table with a row filter (a
+    modem's interfaces: its MAC and OFDM ones of dozens) is read by the indices of the rows the filter kept at
+    the device's previous poll, along with the scalars and ifNumber (:func:`_read_by_row`), until ifNumber or a
+    kept row changes (that poll then walks it whole) or ``FULL_WALK_EVERY`` polls did so. A DOCSIS 3.0 modem with
+    32 downstream and 8 upstream channels takes three GETBULKs. The samples are those of walking each column
+    alone; the sizing only saves requests and varbinds. Returns the results (OID → value; ifNumber left out)
+    and, when grouped and nothing was walked after, their :meth:`Profile.rows` (for :func:`decode`).
     """
-    grouped: Rows | None = None
     results: dict[str, Value] = {}
     deadline = time.monotonic() + prof.deadline_s(target.limits)
     plan, fallback_plan = prof.column_plan, prof.fallback_plan
     device_key = (prof.name, target.name)
     known = _DEVICES.get(device_key)
-    hint, with_fallbacks = known if known is not None else (_ROWS_SEEN.get(prof.name), ())
-    if hint is not None and len(hint) != len(plan):  # another profile of that name (an operator's own file)
-        hint, with_fallbacks = None, ()
+    if known is not None and len(known.rows) != len(plan):  # another profile of that name (an operator's own file)
+        known = None
+    hint, with_fallbacks = (known.rows, known.with_fallbacks) if known else (_ROWS_SEEN.get(prof.name), ())
+    if hint is not None and len(hint) != len(plan):
+        hint = None
     oids, along = prof.get_oids, tuple[str, ...]()
     if hint is None and plan:
         oids = (*oids, IF_NUMBER)
     elif plan:  # the sizes are known: the scalars go with the first GETBULK (as its non-repeaters)
-        along = tuple(o for o in oids if o.endswith(".0"))
+        along = tuple(o for o in oids if o.endswith(".0")) + ((IF_NUMBER,) if prof.filtered else ())
         oids = tuple(o for o in oids if not o.endswith(".0"))
     if oids:
         results.update(await client.get(target.target, oids, deadline=deadline))
     if hint is None:
-        guess = results.pop(IF_NUMBER, None)
+        guess = results.get(IF_NUMBER)
         size = guess if isinstance(guess, int) and 0 < guess <= prof.bulk_varbinds else DEFAULT_ROWS
         hint = (size,) * len(plan)
-    sets = [*plan, *(fallback_plan[i] for i in with_fallbacks)]
-    found = await _walk_sets(client, target, sets, [*hint, *(hint[i] for i in with_fallbacks)],
-                             prof.bulk_varbinds, deadline, results, along)
-    rows = found[:len(plan)]
-    if len(with_fallbacks) < sum(1 for p in fallback_plan if p.roots):  # else every fallback was walked already
-        walked = {r for p in sets for r in p.roots}
+    basis = known
+    if basis is None and (seed := _KEPT_SEEN.get(prof.name)) is not None and len(seed.kept) == len(plan):
+        basis = _Seen(hint, (), seed.kept, seed.if_number, zlib.crc32(target.name.encode()) % FULL_WALK_EVERY)
+    by_row = _read_by_row(prof, basis)
+    along += tuple(oid for instances in by_row.values() for oid in instances)
+    rows = list(hint)
+    await _walk_tables(client, target, prof, [i for i in range(len(plan)) if i not in by_row], with_fallbacks, rows,
+                       deadline, results, along)
+    if_number = results.pop(IF_NUMBER, None)
+    grouped = prof.rows(results) if by_row or prof.filtered else None
+    kept = prof.kept_rows(grouped) if grouped is not None else ()
+    # a kept row gone or no longer passing, or interfaces added or removed: walk the table whole now
+    if stale := [i for i in by_row if basis is not None and (kept[i] != basis.kept[i] or if_number != basis.if_number)]:
+        await _walk_tables(client, target, prof, stale, with_fallbacks, rows, deadline, results, ())
         grouped = prof.rows(results)
+        kept = prof.kept_rows(grouped)
+    if len(with_fallbacks) < sum(1 for p in fallback_plan if p.roots):  # else every fallback was walked already
+        walked = {r for i, p in enumerate(plan) for r in p.roots} | {
+            r for i in with_fallbacks for r in fallback_plan[i].roots}
+        grouped = grouped if grouped is not None else prof.rows(results)
         needed = set(prof.needed_fallback_roots(results, grouped))
         if missing := needed - walked:
             grouped = None
@@ -223,8 +265,43 @@ async def read(client: SnmpClient, target: PollTarget, prof: Profile) -> tuple[d
     if len(_DEVICES) >= _DEVICES_MAX:
         _DEVICES.clear()
         _SHAPES.clear()
-    _DEVICES[device_key] = (seen, with_fallbacks)
+    whole = not by_row or len(stale) == len(by_row)
+    polls = basis.polls + 1 if basis is not None and not whole else 0
+    _DEVICES[device_key] = now = _Seen(seen, with_fallbacks, kept, if_number, polls)
+    if whole and any(kept):
+        _KEPT_SEEN[prof.name] = now
     return results, grouped
+
+
+def _read_by_row(prof: Profile, known: _Seen | None) -> dict[int, tuple[str, ...]]:
+    """The filtered tables a poll reads by their kept rows, not walked (table number → instance OIDs): those of a
+    device whose previous poll kept some rows, until ``FULL_WALK_EVERY`` polls did so."""
+    if known is None or known.polls + 1 >= FULL_WALK_EVERY:
+        return {}
+    plan, fallback_plan = prof.column_plan, prof.fallback_plan
+    out: dict[int, tuple[str, ...]] = {}
+    for i, indices in enumerate(known.kept):
+        if indices:
+            roots = (*plan[i].roots, *(fallback_plan[i].roots if i in known.with_fallbacks else ()))
+            out[i] = tuple(f"{root}.{index}" for root in roots for index in indices)
+    return out
+
+
+async def _walk_tables(client: SnmpClient, target: PollTarget, prof: Profile, tables: Sequence[int],
+                       with_fallbacks: Sequence[int], rows: list[int], deadline: float, results: dict[str, Value],
+                       along: Sequence[str]) -> None:
+    """Walk the ``column_plan`` tables numbered ``tables`` whole (with their fallback columns where
+    ``with_fallbacks`` says so), reading the instances ``along`` with the first request; sets ``rows`` of each."""
+    plan, fallback_plan = prof.column_plan, prof.fallback_plan
+    extra = [i for i in with_fallbacks if i in tables]
+    if not tables and along:
+        results.update(await client.get(target.target, along, deadline=deadline))
+        return
+    found = await _walk_sets(client, target, [*(plan[i] for i in tables), *(fallback_plan[i] for i in extra)],
+                             [*(rows[i] for i in tables), *(rows[i] for i in extra)], prof.bulk_varbinds, deadline,
+                             results, along)
+    for i, n in zip(tables, found, strict=False):
+        rows[i] = n
 
 
 async def poll(client: SnmpClient, target: PollTarget, tracker: RateTracker | None,

@@ -333,6 +333,7 @@ class _Index:
     walks: dict[str, tuple[str, int]] = field(default_factory=dict)
     column_plan: list[TablePlan] = field(default_factory=list)
     fallback_plan: list[TablePlan] = field(default_factory=list)
+    table_plans: list[_Plan] = field(default_factory=list)  # the plan of each column_plan table
 
 
 @dataclass(frozen=True, slots=True)
@@ -468,6 +469,7 @@ class Profile(StrictModel):
             roots = tuple(c.oid for c in plan.primaries)
             if roots:
                 ix.column_plan.append(TablePlan(table.name, roots, table.max_rows))
+                ix.table_plans.append(plan)
                 ix.fallback_plan.append(TablePlan(table.name, tuple(c.oid for c in plan.fallbacks.values()),
                                                   table.max_rows))
         self._ix = ix
@@ -500,6 +502,18 @@ class Profile(StrictModel):
     def rows(self, results: Mapping[str, Value]) -> Rows:
         """Raw results grouped by table and row (what :func:`decode` and :meth:`needed_fallback_roots` read)."""
         return _collect(self._ix, results)
+
+    @property
+    def filtered(self) -> bool:
+        """Whether some table of :attr:`column_plan` has a row filter."""
+        return any(plan.filter is not None for plan in self._ix.table_plans)
+
+    def kept_rows(self, rows: Rows) -> tuple[tuple[str, ...] | None, ...]:
+        """Per :attr:`column_plan` table: the indices (OID suffixes) of the rows that pass its filter, in order;
+        None for a table without a filter."""
+        return tuple(None if plan.filter is None else
+                     tuple(".".join(idx) for idx, row in rows.get(id(plan), {}).items() if _kept(plan, row))
+                     for plan in self._ix.table_plans)
 
     def needed_fallback_roots(self, results: Mapping[str, Value], rows: Rows | None = None) -> tuple[str, ...]:
         """Fallback column OIDs worth walking after a first pass, given that pass's results (and their

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,13 +13,14 @@ import pytest
 
 from collectors.sim import SimulatedNetwork
 from collectors.sim.config import ModemConfig, NetworkConfig
+from collectors.sim.ifmib import IF_ENTRY, IF_NUMBER, IFX_ENTRY
 from collectors.snmp import device_poll
 from collectors.snmp.auth import Target, V2c
 from collectors.snmp.client import SnmpClient
 from collectors.snmp.device_poll import PollTarget, pack, poll, profile, read_raw
 from collectors.snmp.errors import SnmpDeadlineError, SnmpError, SnmpLimitError
-from collectors.snmp.profiles import TablePlan, load_profile
-from collectors.snmp.values import Value
+from collectors.snmp.profiles import TablePlan, decode, load_profile
+from collectors.snmp.values import Counter32, Counter64, Gauge32, Value
 from tests.support.hostile import HC_OUT, IF_TYPE, ScriptedAgent, endless_columns, hostile_interfaces, mib_answer
 from tests.support.snmpd import Agent
 
@@ -35,6 +37,8 @@ def net() -> Iterator[SimulatedNetwork]:
         # answers tooBig (never truncates) beyond about 1,400 octets, as many CPEs do
         ModemConfig(kind="cable_modem", name="small", community=COMMUNITY, ds_channels=32, us_channels=8,
                     max_response_size=1400, bulk_too_big=True),
+        # its interface table is changed by the tests of rows read by index
+        ModemConfig(kind="cable_modem", name="cmx", community=COMMUNITY, ds_channels=4, us_channels=2),
     ]
     with SimulatedNetwork(NetworkConfig(agents=agents)) as network:
         yield network
@@ -43,11 +47,11 @@ def net() -> Iterator[SimulatedNetwork]:
 @pytest.fixture(autouse=True)
 def fresh_hints() -> Iterator[None]:
     """Each test starts as a new poller process does: no row counts seen yet."""
-    device_poll._DEVICES.clear()
-    device_poll._ROWS_SEEN.clear()
+    for seen in (device_poll._DEVICES, device_poll._ROWS_SEEN, device_poll._KEPT_SEEN):
+        seen.clear()
     yield
-    device_poll._DEVICES.clear()
-    device_poll._ROWS_SEEN.clear()
+    for seen in (device_poll._DEVICES, device_poll._ROWS_SEEN, device_poll._KEPT_SEEN):
+        seen.clear()
 
 
 def target_of(net: SimulatedNetwork, name: str, prof: str) -> PollTarget:
@@ -88,27 +92,80 @@ def fallback_objects(raw: dict[str, Value], prof: str) -> set[str]:
     return {oid for oid in raw if any(oid.startswith(root + ".") for root in roots)}
 
 
+def series(raw: dict[str, Value], prof: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], list[str]]:
+    """The samples ``raw`` decodes into: (measurement, tags) → field names."""
+    return {(s.measurement, s.tags): sorted(s.fields) for s in decode(profile(prof), "cpe", raw, 0.0)}
+
+
 def test_docsis30_modem_32x8_in_at_most_six_requests(net: SimulatedNetwork) -> None:
     target = target_of(net, "cm32", "docsis-cm")
-    counts, raw = asyncio.run(polled(target, 2))
+    counts, raw = asyncio.run(polled(target, 3))
     reference = asyncio.run(column_by_column(target))
     # first poll sized by ifNumber (a GET, then everything in GETBULKs of up to 448 varbinds); from then on sized by
-    # the modem's own row counts, the scalars riding along, the tables cut where a shared request would cost more
-    # in varbinds past the shorter tables' ends than a request of their own: four GETBULKs
-    assert counts == [5, 4]
-    primary = {k: v for k, v in reference.items() if k not in fallback_objects(reference, "docsis-cm")}
-    assert primary.keys() <= raw.keys() <= reference.keys()
+    # the modem's own row counts, the scalars and the interface rows its filter kept riding along (by index, not
+    # walked: the MAC interface's row), the tables cut where a shared request would cost more in varbinds past the
+    # shorter tables' ends than a request of their own: three GETBULKs
+    assert counts == [5, 3, 3]
+    assert series(raw, "docsis-cm") == series(reference, "docsis-cm")
+    assert raw.keys() <= reference.keys()
+    if_types = [[k for k in r if k.startswith("1.3.6.1.2.1.2.2.1.3.")] for r in (raw, reference)]
+    assert len(if_types[0]) == 1 and len(if_types[1]) > 40  # the MAC interface's row only, of 1 + 1 + 32 + 8
     assert len([k for k in raw if k.startswith("1.3.6.1.2.1.10.127.1.1.1.1.6.")]) == 32  # DS power, 32 channels
     assert len([k for k in raw if k.startswith("1.3.6.1.4.1.4491.2.1.20.1.2.1.1.")]) == 8  # US tx power
 
 
 def test_docsis31_gateway_with_wifi_in_at_most_ten_requests(net: SimulatedNetwork) -> None:
     target = target_of(net, "gw31", "docsis-gw")
-    counts, raw = asyncio.run(polled(target, 2))
+    counts, raw = asyncio.run(polled(target, 3))
     assert max(counts) <= 10 and counts[-1] <= 4
     reference = asyncio.run(column_by_column(target))
-    primary = {k for k in reference if k not in fallback_objects(reference, "docsis-gw")}
-    assert primary <= raw.keys() <= reference.keys()
+    assert series(raw, "docsis-gw") == series(reference, "docsis-gw")
+    assert raw.keys() <= reference.keys()
+
+
+def _add_interface(net: SimulatedNetwork, index: int, if_type: int) -> None:
+    mib = net.agent("cmx").mib
+    for oid, value in {
+        (*IF_ENTRY, 2, index): b"added", (*IF_ENTRY, 3, index): if_type, (*IF_ENTRY, 5, index): Gauge32(10**9),
+        (*IF_ENTRY, 8, index): 1, (*IF_ENTRY, 10, index): Counter32(5), (*IF_ENTRY, 16, index): Counter32(6),
+        (*IFX_ENTRY, 6, index): Counter64(5), (*IFX_ENTRY, 10, index): Counter64(6),
+        (*IFX_ENTRY, 15, index): Gauge32(1000),
+    }.items():
+        mib.put(oid, value)
+
+
+def _interfaces(raw: dict[str, Value]) -> set[str]:
+    return {tags[1][1] for measurement, tags in series(raw, "docsis-cm") if measurement == "interface"}
+
+
+def _one_poll(target: PollTarget) -> tuple[set[str], int]:
+    """The interfaces a poll gave, and the ifType values it read (one per row: walked whole or by index)."""
+    raw = asyncio.run(polled(target, 1))[1]
+    return _interfaces(raw), len([k for k in raw if k.startswith("1.3.6.1.2.1.2.2.1.3.")])
+
+
+def test_filtered_rows_read_by_index_follow_the_table(net: SimulatedNetwork, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows the filter kept are read by index until the table changes: an added interface (ifNumber changes) or a
+    kept row gone makes that poll walk the table whole; a row that starts to pass the filter with ifNumber
+    unchanged is found by the walk every ``FULL_WALK_EVERY`` polls."""
+    target = target_of(net, "cmx", "docsis-cm")
+    mib = net.agent("cmx").mib
+    rows = mib.get(IF_NUMBER, None)
+    assert isinstance(rows, int)
+    kept, walked = _one_poll(target)
+    assert kept == {"2"} and walked == rows  # the MAC interface, of 1 + 1 + 4 + 2 rows walked
+    assert _one_poll(target) == (kept, 1)  # by index
+
+    _add_interface(net, 900, 277)  # an OFDM channel comes up
+    mib.put(IF_NUMBER, rows + 1)
+    assert _one_poll(target) == (kept | {"900"}, rows + 1)  # ifNumber changed: walked whole
+    assert _one_poll(target) == (kept | {"900"}, 2)
+
+    mib.remove((*IF_ENTRY, 3, 900))  # a kept row no longer answers its filter column: walked whole
+    assert _one_poll(target) == (kept, rows)
+    mib.put((*IF_ENTRY, 3, 900), 277)  # passes again, ifNumber unchanged: unseen until the walk of every few polls
+    monkeypatch.setattr(device_poll, "FULL_WALK_EVERY", 3)
+    assert [_one_poll(target) for _ in range(3)] == [(kept, 1), (kept, 1), (kept | {"900"}, rows + 1)]
 
 
 def test_samples_match_the_column_by_column_walk(net: SimulatedNetwork) -> None:
@@ -253,3 +310,18 @@ def test_an_operators_profile_of_the_same_name_ignores_the_hints_of_the_built_in
 
     raw = asyncio.run(read())
     assert len([k for k in raw if k.startswith("1.3.6.1.2.1.2.2.1.3.")]) == 42  # every interface's ifType
+
+
+def test_a_device_polled_first_is_read_by_the_rows_a_device_of_its_model_kept(net: SimulatedNetwork) -> None:
+    """A modem polled first is read by the interface rows another modem of its profile kept (ifNumber and the rows'
+    ifType checked), and walked whole once within ``FULL_WALK_EVERY`` polls (at a poll its name picks). A modem
+    whose ifNumber differs is walked whole at once."""
+    assert _one_poll(target_of(net, "cm32", "docsis-cm")) == ({"2"}, 42)
+    small = target_of(net, "small", "docsis-cm")  # the same model as cm32
+    polls = [_one_poll(small) for _ in range(device_poll.FULL_WALK_EVERY)]
+    assert sorted(polls, key=lambda p: p[1]) == [({"2"}, 1)] * (device_poll.FULL_WALK_EVERY - 1) + [({"2"}, 42)]
+    assert zlib.crc32(b"small") % device_poll.FULL_WALK_EVERY < device_poll.FULL_WALK_EVERY - 1  # so:
+    assert polls[0] == ({"2"}, 1)  # read by index from its first poll
+    other = target_of(net, "cmx", "docsis-cm")  # 4 downstream and 2 upstream channels: another ifNumber
+    interfaces, walked = _one_poll(other)
+    assert "2" in interfaces and walked == net.agent("cmx").mib.get(IF_NUMBER, None)
