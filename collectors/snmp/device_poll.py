@@ -250,8 +250,7 @@ async def read(client: SnmpClient, target: PollTarget, prof: Profile) -> tuple[d
         grouped = prof.rows(results)
         kept = prof.kept_rows(grouped)
     if len(with_fallbacks) < sum(1 for p in fallback_plan if p.roots):  # else every fallback was walked already
-        walked = {r for i, p in enumerate(plan) for r in p.roots} | {
-            r for i in with_fallbacks for r in fallback_plan[i].roots}
+        walked = {r for p in plan for r in p.roots} | {r for i in with_fallbacks for r in fallback_plan[i].roots}
         grouped = grouped if grouped is not None else prof.rows(results)
         needed = set(prof.needed_fallback_roots(results, grouped))
         if missing := needed - walked:
