@@ -272,16 +272,17 @@ async def read(client: SnmpClient, target: PollTarget, prof: Profile) -> tuple[d
     return results, grouped
 
 
-def _read_by_row(prof: Profile, known: _Seen | None) -> dict[int, tuple[str, ...]]:
-    """The filtered tables a poll reads by their kept rows, not walked (table number → instance OIDs): those of a
-    device whose previous poll kept some rows, until ``FULL_WALK_EVERY`` polls did so."""
-    if known is None or known.polls + 1 >= FULL_WALK_EVERY:
+def _read_by_row(prof: Profile, basis: _Seen | None) -> dict[int, tuple[str, ...]]:
+    """The filtered tables a poll reads by their kept rows, not walked (table number → instance OIDs): those
+    ``basis`` (the device's previous poll, or its profile's seed) kept some rows of, until ``FULL_WALK_EVERY``
+    polls did so."""
+    if basis is None or basis.polls + 1 >= FULL_WALK_EVERY:
         return {}
     plan, fallback_plan = prof.column_plan, prof.fallback_plan
     out: dict[int, tuple[str, ...]] = {}
-    for i, indices in enumerate(known.kept):
+    for i, indices in enumerate(basis.kept):
         if indices:
-            roots = (*plan[i].roots, *(fallback_plan[i].roots if i in known.with_fallbacks else ()))
+            roots = (*plan[i].roots, *(fallback_plan[i].roots if i in basis.with_fallbacks else ()))
             out[i] = tuple(f"{root}.{index}" for root in roots for index in indices)
     return out
 
@@ -291,11 +292,12 @@ async def _walk_tables(client: SnmpClient, target: PollTarget, prof: Profile, ta
                        along: Sequence[str]) -> None:
     """Walk the ``column_plan`` tables numbered ``tables`` whole (with their fallback columns where
     ``with_fallbacks`` says so), reading the instances ``along`` with the first request; sets ``rows`` of each."""
+    if not tables:  # every table read by row: the instances alone
+        if along:
+            results.update(await client.get(target.target, along, deadline=deadline))
+        return
     plan, fallback_plan = prof.column_plan, prof.fallback_plan
     extra = [i for i in with_fallbacks if i in tables]
-    if not tables and along:
-        results.update(await client.get(target.target, along, deadline=deadline))
-        return
     found = await _walk_sets(client, target, [*(plan[i] for i in tables), *(fallback_plan[i] for i in extra)],
                              [*(rows[i] for i in tables), *(rows[i] for i in extra)], prof.bulk_varbinds, deadline,
                              results, along)
