@@ -23,7 +23,7 @@ from noc.core.http import (
     require,
 )
 from noc.core.inputs import DateTime
-from noc.core.security import ALL_ROLES, NETWORK_EDITORS, NETWORK_READERS, Principal
+from noc.core.security import ALL_ROLES, NETWORK_EDITORS, NETWORK_READERS, PERSONAL_DATA_READERS, Principal
 from noc.inventory.models import Segment, Subscriber
 from noc.inventory.service import counts_by_segment, subscribers_on
 from noc.maintenance import feeds
@@ -45,6 +45,12 @@ router = APIRouter(prefix="/maintenance", tags=["maintenance"], responses=ERROR_
 Anyone = Annotated[Principal, Depends(require(ALL_ROLES))]
 Reader = Annotated[Principal, Depends(require(NETWORK_READERS))]
 Editor = Annotated[Principal, Depends(require(NETWORK_EDITORS))]
+
+
+def _number(who: Principal, number: str | None) -> str | None:
+    """A subscriber's number as ``who`` may see it: ``null`` to roles whose work needs no subscriber (as a CPE's
+    subscriber is to them)."""
+    return number if who.role in PERSONAL_DATA_READERS else None
 Status = Literal["scheduled", "in_progress", "completed", "cancelled", "ongoing", "resolved"]
 
 
@@ -158,8 +164,8 @@ def post_resolve(window_id: Id, s: SessionDep, who: Editor, reason: ReasonHeader
 
 
 @router.get("/windows/{window_id}/affected", summary="Subscribers the window affects: counts per segment and a "
-            "paged list (subscriber numbers only)")
-def get_affected(window_id: Id, s: ReadSessionDep, rt: RuntimeDep, _: Reader,
+            "paged list (subscriber numbers only, null to roles that see no subscribers)")
+def get_affected(window_id: Id, s: ReadSessionDep, rt: RuntimeDep, who: Reader,
                  page: Annotated[Paging, Query()]) -> dict[str, Any]:
     window = _get(s, window_id)
     segments = affected_segments(s, window)
@@ -177,7 +183,7 @@ def get_affected(window_id: Id, s: ReadSessionDep, rt: RuntimeDep, _: Reader,
         "opted_out": opted_out, "no_email": no_email,
         "segments": [{"segment": names[sid], **c, "notify": c["subscribers"] - c["opted_out"] - c["no_email"]}
                      for sid, c in sorted(per_segment.items(), key=lambda item: names[item[0]])],
-        "items": [{"subscriber": r.number, "segment": names[r.segment_id], "language": r.language,
+        "items": [{"subscriber": _number(who, r.number), "segment": names[r.segment_id], "language": r.language,
                    "notice": "opted_out" if r.opted_out else "no_email" if not r.email else "email"} for r in rows],
         "limit": page.limit, "offset": page.offset,
     }
@@ -199,7 +205,7 @@ def get_notices(window_id: Id, s: ReadSessionDep, _: Reader) -> list[dict[str, A
 
 @router.get("/windows/{window_id}/notices/{notice_id}/failed",
             summary="The subscribers a notice could not be delivered to, and why")
-def get_failed(window_id: Id, notice_id: Id, s: ReadSessionDep, _: Reader,
+def get_failed(window_id: Id, notice_id: Id, s: ReadSessionDep, who: Reader,
                page: Annotated[Paging, Query()]) -> dict[str, Any]:
     notice = s.get(Notice, notice_id)
     if notice is None or notice.window_id != window_id:
@@ -207,7 +213,7 @@ def get_failed(window_id: Id, notice_id: Id, s: ReadSessionDep, _: Reader,
     messages, total = messages_of(s, notice.topic, "dead", limit=page.limit, offset=page.offset)
     ids = [m.data["subscriber"] for m in messages]
     numbers = dict(s.execute(select(Subscriber.id, Subscriber.number).where(Subscriber.id.in_(ids))).all())
-    return {"items": [{"subscriber": numbers.get(m.data["subscriber"]), "error": m.last_error,
+    return {"items": [{"subscriber": _number(who, numbers.get(m.data["subscriber"])), "error": m.last_error,
                        "attempts": m.attempts, "at": m.next_attempt_at} for m in messages],
             "total": total, "limit": page.limit, "offset": page.offset}
 

@@ -70,6 +70,11 @@ def test_scheduling_announces_once_to_each_affected_subscriber_in_their_language
     assert affected["segments"] == [{"segment": "sg-1", "subscribers": 5, "opted_out": 1, "no_email": 1, "notify": 3}]
     assert [(i["subscriber"], i["notice"]) for i in affected["items"]] == [
         ("S-1", "email"), ("S-2", "email"), ("S-3", "email"), ("S-4", "opted_out"), ("S-5", "no_email")]
+    engineer = client.get(f"/api/v1/maintenance/windows/{window['id']}/affected",
+                          headers=auth(tokens["noc_engineer"])).json()  # the counts, no subscribers
+    assert (engineer["total"], engineer["notify"], engineer["segments"]) == (5, 3, affected["segments"])
+    assert [(i["subscriber"], i["notice"]) for i in engineer["items"]] == [
+        (None, "email"), (None, "email"), (None, "email"), (None, "opted_out"), (None, "no_email")]
     assert smtp.received == []  # nothing is sent before the notice job runs
 
     report = deliver(rt)
@@ -248,6 +253,10 @@ def test_permanent_refusals_are_recorded_per_subscriber_and_temporary_ones_retri
                         headers=reader).json()
     assert [(f["subscriber"], f["error"]) for f in failed["items"]] == [
         ("S-1", "recipient refused: 550 5.1.1 mailbox unavailable")]
+    hidden = client.get(f"/api/v1/maintenance/windows/{window['id']}/notices/{notice['id']}/failed",
+                        headers=auth(tokens["noc_engineer"])).json()
+    assert [(f["subscriber"], f["error"]) for f in hidden["items"]] == [
+        (None, "recipient refused: 550 5.1.1 mailbox unavailable")]
     del smtp.refuse["user2@example.si"]
     later = deliver(rt, now=utcnow() + timedelta(hours=1))
     assert later.sent == 1 and len(smtp.to("user2@example.si")) == 1
