@@ -22,6 +22,11 @@ SWEEP_LOCK_S = 5
 batch is put back in a transaction that finds it gone when another sweep put it back first."""
 
 
+def broker_key(prefix: str, name: str) -> str:
+    """The Redis key of Kombu's ``name`` (a queue's list, ``unacked``) under the deployment's ``prefix``."""
+    return f"{prefix}:celery:{name}"
+
+
 def make_app(settings: Settings) -> Celery:
     """A Celery app on ``settings``' broker (see :func:`configure`)."""
     return configure(Celery("noc", include=[TASKS]), settings)
@@ -33,7 +38,7 @@ def configure(app: Celery, settings: Settings) -> Celery:
     :data:`RESTORE_EVERY_S` more, or :data:`SWEEP_LOCK_S` more when it died sweeping), one batch prefetched per
     worker thread, JSON messages, every key under ``broker_prefix``."""
     url = settings.broker_url.get_secret_value() if settings.broker_url else "redis://127.0.0.1:6379/0"
-    keys = {"global_keyprefix": f"{settings.broker_prefix}:celery:"}
+    keys = {"global_keyprefix": broker_key(settings.broker_prefix, "")}
     app.conf.update(
         broker_url=url,
         result_backend=url,

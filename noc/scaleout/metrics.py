@@ -18,3 +18,5 @@ BATCHES_MISSING = Counter("noc_poll_batches_missing_total", "Segment batches who
                           "within the interval.", ["group"], registry=REGISTRY)
 CYCLES_SKIPPED = Counter("noc_poll_group_cycles_skipped_total", "CPE cycles not started for a group because its "
                          "previous cycle was still running.", ["group"], registry=REGISTRY)
+BATCHES_RESENT = Counter("noc_poll_batches_resent_total", "CPE batches sent again because the broker lost them "
+                         "(not stored, in no queue, in no worker's hands).", ["group"], registry=REGISTRY)

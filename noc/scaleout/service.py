@@ -24,6 +24,7 @@ from noc.polling import metrics as polling_metrics
 from noc.polling.service import CycleReport, Poller
 from noc.polling.targets import capacity_overrides, segment_definitions
 from noc.scaleout import metrics
+from noc.scaleout.app import RESTORE_EVERY_S, SWEEP_LOCK_S, broker_key
 from noc.scaleout.state import SEGMENTS, SharedState, queue_of
 
 log = logging.getLogger("noc.scaleout")
@@ -95,13 +96,17 @@ class Leader(Observer):
         self.lease = lease_of(runtime.settings.poll_segment_interval_s)
         self.lock = client.lock(self.state.keys.leader(), timeout=self.lease, thread_local=False)
         self.pool = ThreadPoolExecutor(len(JOBS), thread_name_prefix="noc-cycle")
+        self.asking = ThreadPoolExecutor(3, thread_name_prefix="noc-inspect")
+        self.grace = runtime.settings.broker_visibility_timeout_s + RESTORE_EVERY_S + SWEEP_LOCK_S
+        self.unseen: dict[tuple[str, str, int], float] = {}
 
     def tick(self) -> None:
         """Hold or take the lease; as leader, start every cycle whose interval slot has not started yet."""
         leading = self._hold()
         metrics.LEADER.set(int(leading))
         with self.runtime.db.session() as s:
-            self.overview(configured_groups(s))
+            groups = configured_groups(s)
+        self.overview(groups)
         if not leading:
             return
         now = time.time()
@@ -111,6 +116,56 @@ class Leader(Observer):
                 metrics.CYCLES_STARTED.labels(job).inc()
                 log.info("started cycle %s", cycle)
                 self.pool.submit(self._run, job, cycle)
+        self.recover(groups)
+
+    def recover(self, groups: Collection[str]) -> int:
+        """Send again the CPE batches the broker lost; returns how many.
+
+        Kombu's Redis transport takes a batch off its queue before it notes it as taken, so a worker that dies in
+        between loses it, and its group's cycle would never finish (the group's next cycles are skipped while it
+        runs). A batch of a group's unfinished cycle that is not stored, while the group's queue is empty and no
+        live worker holds it (running, prefetched or waiting to retry), is lost once that has lasted longer than a
+        dead worker's batches take to come back (:attr:`grace`). Sending one again is safe: a batch is stored once.
+        """
+        now = time.monotonic()
+        waiting: dict[tuple[str, str], set[int]] = {}
+        for group in groups:
+            last = self.state.last_cycle("cpes", group)
+            if last and not last.get("finished_at"):
+                missing = self.state.unstored(last["cycle"], group)
+                if missing and not self.redis.llen(broker_key(self.prefix, queue_of(self.prefix, group))):
+                    waiting[(last["cycle"], group)] = missing
+        held = self._held() if waiting else set()
+        unseen: dict[tuple[str, str, int], float] = {}
+        resent = 0
+        for (cycle, group), missing in waiting.items():
+            lost = []
+            for batch in sorted(missing):
+                if (cycle, group, batch) not in held:
+                    since = unseen[(cycle, group, batch)] = self.unseen.get((cycle, group, batch), now)
+                    if now - since >= self.grace:
+                        lost.append(batch)
+                        unseen[(cycle, group, batch)] = now
+            if lost:
+                for args in self.state.batch_args(cycle, group, lost):
+                    self.app.send_task("noc.poll_cpes", args, queue=queue_of(self.prefix, group), ignore_result=True)
+                metrics.BATCHES_RESENT.labels(group).inc(len(lost))
+                log.warning("cpes cycle %s: %d batches of group %s lost by the broker (not stored, in no queue, held "
+                            "by no worker for %.0f s) sent again", cycle, len(lost), group, self.grace)
+                resent += len(lost)
+        self.unseen = unseen
+        return resent
+
+    def _held(self) -> set[tuple[str, str, int]]:
+        """(cycle, group, batch) of the CPE batches live workers hold: running, prefetched, waiting to retry."""
+        inspect = self.app.control.inspect(timeout=1.0)
+        active, reserved, scheduled = (self.asking.submit(ask) for ask in (
+            inspect.active, inspect.reserved, inspect.scheduled))
+        requests = [r for replies in (active.result(), reserved.result()) for tasks in (replies or {}).values()
+                    for r in tasks or []]
+        requests += [s["request"] for tasks in (scheduled.result() or {}).values() for s in tasks or []]
+        return {(str(r["args"][0]), str(r["args"][1]), int(r["args"][2])) for r in requests
+                if r.get("name") == "noc.poll_cpes" and isinstance(r.get("args"), list) and len(r["args"]) >= 3}
 
     def _hold(self) -> bool:
         try:
@@ -137,6 +192,7 @@ class Leader(Observer):
         metrics.LEADER.set(0)
         self.closing.set()
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.asking.shutdown(wait=True, cancel_futures=True)
 
     def _run(self, job: str, cycle: str) -> None:
         try:
@@ -155,12 +211,13 @@ class Leader(Observer):
                 metrics.CYCLES_SKIPPED.labels(group).inc()
                 log.warning("cpes cycle %s: group %s still runs its previous cycle; skipped", cycle, group)
                 continue
-            chunks = list(batches(ids, self.batch_size))
+            chunks = {sent + n: [cycle, group, sent + n, chunk, at]
+                      for n, chunk in enumerate(batches(ids, self.batch_size))}
+            self.state.record_batches(cycle, group, chunks)
             self.state.record_group("cpes", group, cycle, len(chunks), len(ids))
-            for chunk in chunks:
-                self.app.send_task("noc.poll_cpes", (cycle, group, sent, chunk, at), queue=queue_of(self.prefix, group),
-                                   ignore_result=True)
-                sent += 1
+            for args in chunks.values():
+                self.app.send_task("noc.poll_cpes", args, queue=queue_of(self.prefix, group), ignore_result=True)
+            sent += len(chunks)
         log.info("cpes cycle %s: %d CPEs in %d batches sent", cycle, len(rows), sent)
         return sent
 

@@ -46,6 +46,9 @@ class Keys:
     def ledger(self, cycle: str) -> str:
         return f"{self.prefix}:polled:{cycle}"
 
+    def sent(self, cycle: str, group: str) -> str:
+        return f"{self.prefix}:sent:{cycle}:{group}"
+
     def repeats(self, cycle: str) -> str:
         return f"{self.prefix}:repeats:{cycle}"
 
@@ -72,6 +75,27 @@ class SharedState:
             "cycle": cycle, "started_at": time.time(), "batches": batches, "targets": targets, "done": 0,
             "finished_at": ""})
         self.redis.expire(self.keys.last_cycle(job, group), CYCLE_TTL_S)
+
+    def record_batches(self, cycle: str, group: str, batches: dict[int, list[Any]]) -> None:
+        """The task arguments of each batch sent to ``group`` in ``cycle``, by batch number (to send one again)."""
+        key = self.keys.sent(cycle, group)
+        pipe = self.redis.pipeline()
+        pipe.hset(key, mapping={str(batch): json.dumps(args) for batch, args in batches.items()})
+        pipe.expire(key, CYCLE_TTL_S)
+        pipe.execute()
+
+    def unstored(self, cycle: str, group: str) -> set[int]:
+        """The batches sent to ``group`` in ``cycle`` and not stored yet."""
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hkeys(self.keys.sent(cycle, group))
+        pipe.smembers(self.keys.done(cycle, group))
+        sent, done = pipe.execute()
+        return {int(batch) for batch in set(sent) - set(done)}
+
+    def batch_args(self, cycle: str, group: str, batches: list[int]) -> list[list[Any]]:
+        """The task arguments :meth:`record_batches` kept for ``batches``."""
+        stored = self.redis.hmget(self.keys.sent(cycle, group), [str(b) for b in batches])
+        return [json.loads(args) for args in stored if args is not None]
 
     def is_done(self, cycle: str, group: str, batch: int) -> bool:
         """Whether batch ``batch`` of ``group`` in ``cycle`` was stored already."""

@@ -1,11 +1,14 @@
 """Scaled-out polling when processes die (issue 17's acceptance 2 and 3), with real `noc worker` processes, the
 simulator, Redis and PostgreSQL: a poller-group worker SIGKILLed with CPE batches in hand (one, or several when it
 polls several at once) or with a segment batch in hand has them polled by another worker of its group in the
-same cycle, nothing stored twice; a killed scheduler leader is replaced within one segment interval and no cycle
-starts twice. The fleet's size: test_cluster.py."""
+same cycle, nothing stored twice; a batch the broker lost is sent again in its cycle; a killed scheduler leader
+is replaced within one segment interval and no cycle starts twice. The fleet's size: test_cluster.py."""
 
 from __future__ import annotations
 
+import base64
+import json
+import math
 import re
 import socket
 import time
@@ -25,13 +28,15 @@ from noc.core.settings import Settings
 from noc.inventory.importer import document_rows, import_rows
 from noc.inventory.models import Device
 from noc.inventory.service import CREDENTIALS_PURPOSE, InventoryWriter
-from noc.scaleout.state import SharedState
+from noc.scaleout.app import broker_key
+from noc.scaleout.state import SharedState, queue_of
 from tests.scaleout.cluster import (
     Cluster,
     Node,
     check_cycle,
     finished_cycle,
     fresh_interval,
+    group_of,
     launch,
     progress,
     wait_for,
@@ -95,6 +100,18 @@ def fresh_tasks(cluster: Cluster, nodes: list[Node], task: str, ready: Callable[
     return look
 
 
+def cycle_finished(cluster: Cluster, state: SharedState, cycle: str, how: str,
+                   timeout: float) -> tuple[str, float, float]:
+    """Waits until both groups finished ``cycle`` (``how``: what the wait expects); returns it as
+    :func:`finished_cycle` does."""
+    def this_cycle() -> tuple[str, float, float] | None:
+        found = finished_cycle(state)
+        return found if found and found[0] == cycle else None
+
+    return wait_for(f"cycle {cycle} finished {how}", this_cycle, timeout,
+                    explain=lambda: f"{progress(state)}\n{cluster.logs()}")
+
+
 @pytest.mark.parametrize("concurrency", [1, 4])
 def test_a_worker_killed_with_cpe_batches_in_hand_costs_its_cycle_nothing(
         fleet: Launch, silent: tuple[str, int], db: Database, concurrency: int) -> None:
@@ -119,13 +136,7 @@ def test_a_worker_killed_with_cpe_batches_in_hand_costs_its_cycle_nothing(
     lost = [args for args in batches if any(f"cpe:{i}" not in stored for i in args[3])]
     print(f"killed {victim.worker} with {len(batches)} batches in hand, {len(lost)} of them not stored")
     assert lost, batches
-
-    def this_cycle() -> tuple[str, float, float] | None:
-        found = finished_cycle(state)
-        return found if found and found[0] == cycle else None
-
-    found = wait_for(f"cycle {cycle} finished without the killed worker", this_cycle, 2 * interval,
-                     explain=lambda: f"{progress(state)}\n{cluster.logs()}")
+    found = cycle_finished(cluster, state, cycle, "without the killed worker", 2 * interval)
     polled_by = check_cycle(cluster, state, db, found, CPES, answered=ANSWERED)
     assert {polled_by[f"cpe:{i}"] for args in lost for i in args[3]} == {other.worker}, \
         "the batches lost with the killed worker were polled by the other worker of its group, in the same cycle"
@@ -134,6 +145,32 @@ def test_a_worker_killed_with_cpe_batches_in_hand_costs_its_cycle_nothing(
                      explain=lambda: f"{progress(state)}\n{cluster.logs()}")
     polled_by = check_cycle(cluster, state, db, after, CPES, answered=ANSWERED)
     assert victim.worker not in polled_by.values()
+
+
+def test_a_batch_the_broker_lost_is_sent_again_in_its_cycle(fleet: Launch, db: Database) -> None:
+    """Kombu's Redis transport takes a batch off its queue before it notes it as taken, so a worker that dies in
+    between loses it. Taken off the queue here before any worker runs, the batch is sent again by the leader once
+    nothing has held it for longer than a dead worker's batches take to come back, and its cycle finishes with
+    every CPE stored once."""
+    cluster = fleet(CPES, noc_broker_batch_size=str(BATCH))
+    client = cluster.redis()
+    state = SharedState(client, cluster.prefix)
+    queue = broker_key(cluster.prefix, queue_of(cluster.prefix, "north"))
+    batches = math.ceil(sum(1 for i in range(CPES) if group_of(i) == "north") / BATCH)
+    interval = fresh_interval(CPE_S)
+    scheduler = cluster.start("scheduler-1", None, noc_poll_cpe_interval_s=str(interval),
+                              noc_poll_segment_interval_s=str(SEGMENT_S))
+    wait_for(f"the cycle's {batches} batches of group north queued", lambda: client.llen(queue) == batches, 120,
+             explain=lambda: f"{progress(state)}\n{cluster.logs()}")
+    taken = json.loads(client.rpop(queue))  # the oldest, as a worker's BRPOP takes it
+    cycle, group, batch, ids, _ = json.loads(base64.b64decode(taken["body"]))[0]
+    assert group == "north" and len(ids) == BATCH
+    cluster.start("north-1", "north")
+    cluster.start("south-1", "south")
+    found = cycle_finished(cluster, state, cycle, f"with its batch {batch} sent again", 2 * interval)
+    polled_by = check_cycle(cluster, state, db, found, CPES, answered=ANSWERED)
+    assert all(f"cpe:{i}" in polled_by for i in ids)
+    assert f"cpes cycle {cycle}: 1 batches of group north lost by the broker" in scheduler.log.read_text()
 
 
 def test_a_worker_killed_with_a_segment_batch_in_hand_costs_the_segment_cycle_nothing(

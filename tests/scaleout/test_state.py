@@ -1,6 +1,7 @@
 """The cycle bookkeeping on Redis when a batch is delivered twice (its worker died, or it outlived the visibility
 timeout and was handed out again while still running): stored once where claims allow, counted once always, so
-a group's cycle never looks finished while one of its batches is still missing."""
+a group's cycle never looks finished while one of its batches is still missing; the batches not stored yet, with
+what it takes to send them again."""
 
 from __future__ import annotations
 
@@ -62,3 +63,13 @@ def test_progress_is_brought_up_to_date_by_whoever_finds_the_batch_stored(state:
     state.progress("cpes", "north", CYCLE)  # a late word on an older cycle leaves the newest one alone
     assert state.last_cycle("cpes", "north")["cycle"] == "cpes:2"
     assert state.last_cycle("cpes", "north")["done"] == "0"
+
+
+def test_the_batches_not_stored_yet_are_known_with_their_arguments(state: SharedState) -> None:
+    sent = {4: [CYCLE, "north", 4, [7, 8], 100], 5: [CYCLE, "north", 5, [9], 100]}
+    state.record_batches(CYCLE, "north", sent)
+    state.record_group("cpes", "north", CYCLE, batches=2, targets=3)
+    assert state.unstored(CYCLE, "north") == {4, 5} and state.unstored(CYCLE, "south") == set()
+    state.finish("cpes", "north", CYCLE, 4, "a", ["cpe:7", "cpe:8"])
+    assert state.unstored(CYCLE, "north") == {5}
+    assert state.batch_args(CYCLE, "north", [5]) == [sent[5]]  # what the leader sends again
