@@ -20,7 +20,8 @@ from noc.core.db import Database
 from noc.core.settings import Settings
 from tests.complaints.test_evidence import case as case
 from tests.live.conftest import Server
-from tests.live.test_console import ARTIFACTS, CHROMIUM, FLAGS, sign_in
+from tests.live.test_console import ARTIFACTS, CHROMIUM, FLAGS
+from tests.support.console import check_roles, signed_in_at
 
 
 @pytest.fixture
@@ -32,11 +33,7 @@ def console(settings: Settings, net: Database) -> Any:
 def test_cases_due_and_a_case_with_its_record(console: TestClient, client: TestClient, tokens: dict[str, str],
                                               handler: dict[str, str], case: dict[str, Any],
                                               net: Database) -> None:
-    assert console.get("/console/complaints").status_code == 303  # sign in first
-    assert sign_in(console, tokens["agent"]).status_code == 303
-    assert console.get("/console/complaints").status_code == 403  # agents do not handle complaints
-    console.cookies.clear()
-    assert sign_in(console, tokens["complaint_handler"]).status_code == 303
+    check_roles(console, "/console/complaints", tokens["agent"], tokens["complaint_handler"])  # agents: no
     listing = console.get("/console/complaints?due_within=30&lang=en")
     assert listing.status_code == 200 and f'href="/console/complaints/{case["id"]}"' in listing.text
     assert "S-1" in listing.text and "Decisions due" in listing.text
@@ -80,14 +77,7 @@ def test_the_complaint_console_in_headless_chromium(settings: Settings, net: Dat
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900}, locale="sl-SI", accept_downloads=True)
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("response", lambda r: errors.append(f"{r.status} {r.url}")  # a page's missing part
-                    if r.status >= 400 and not r.url.endswith("/favicon.ico") else None)
-            page.goto(f"{server.url}/console/complaints?due_within=30")
-            page.fill("#token", tokens["complaint_handler"])
-            page.click("button[type=submit]")
-            page.wait_for_url(re.compile(r".*/console/complaints\?due_within=30$"))
+            errors = signed_in_at(page, f"{server.url}/console/complaints?due_within=30", tokens["complaint_handler"])
             page.click(f"#due a[href='/console/complaints/{case['id']}']")
             expect(page.locator("#verdict")).to_have_text("discrepancy")
             expect(page.locator("#cause")).to_have_text("access congestion")

@@ -20,6 +20,7 @@ from noc.core.db import Database
 from noc.core.settings import Settings
 from noc.live.models import LiveSession
 from tests.live.conftest import Server
+from tests.support.console import sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("NOC_TEST_ARTIFACTS", ROOT / "test-artifacts"))
@@ -32,13 +33,6 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 def browser_client(settings: Settings, net: Database) -> Any:
     with TestClient(create_app(settings, net, scheduler=False), follow_redirects=False) as client:
         yield client
-
-
-def sign_in(client: TestClient, token: str) -> Any:
-    page = client.get("/console/login")
-    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert csrf is not None
-    return client.post("/console/login", data={"token": token, "csrf": csrf.group(1), "next": "/console/live"})
 
 
 def test_pages_need_a_sign_in_and_the_cookie_is_httponly_and_strict(browser_client: TestClient,
