@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, or_, select
 
 from noc.core.db import utcnow
 from noc.core.http import (
@@ -25,10 +24,10 @@ from noc.core.http import (
 from noc.core.inputs import DateTime
 from noc.core.security import ALL_ROLES, NETWORK_EDITORS, NETWORK_READERS, PERSONAL_DATA_READERS, Principal
 from noc.inventory.models import Segment, Subscriber
-from noc.inventory.service import counts_by_segment, subscribers_on
+from noc.inventory.service import subscribers_on
 from noc.maintenance import feeds
 from noc.maintenance.models import MaintenanceWindow, Notice, window_segments
-from noc.maintenance.notices import affected_segments, notices_of
+from noc.maintenance.progress import Status, affected, notice_progress, status
 from noc.maintenance.service import (
     NoticePolicy,
     OutageIn,
@@ -39,7 +38,7 @@ from noc.maintenance.service import (
     resolve_outage,
     update_window,
 )
-from noc.outbox.service import counts_by_topic, messages_of
+from noc.outbox.service import messages_of
 
 router = APIRouter(prefix="/maintenance", tags=["maintenance"], responses=ERROR_RESPONSES)
 Anyone = Annotated[Principal, Depends(require(ALL_ROLES))]
@@ -51,9 +50,6 @@ def _number(who: Principal, number: str | None) -> str | None:
     """A subscriber's number as ``who`` may see it: ``null`` to roles whose work needs no subscriber (as a CPE's
     subscriber is to them)."""
     return number if who.role in PERSONAL_DATA_READERS else None
-Status = Literal["scheduled", "in_progress", "completed", "cancelled", "ongoing", "resolved"]
-
-
 class WindowOut(BaseModel):
     id: int
     kind: str
@@ -77,17 +73,6 @@ class WindowFilter(Paging):
     segment: str | None = None
     current: bool | None = None
     kind: Literal["planned", "outage"] | None = None
-
-
-def status(window: MaintenanceWindow, now: datetime) -> Status:
-    """Where a window stands now."""
-    if window.kind == "outage":
-        return "ongoing" if window.ends_at is None else "resolved"
-    if window.cancelled_at is not None:
-        return "cancelled"
-    if now < window.starts_at:
-        return "scheduled"
-    return "in_progress" if window.ends_at is None or now < window.ends_at else "completed"
 
 
 def out(window: MaintenanceWindow) -> dict[str, Any]:
@@ -168,21 +153,12 @@ def post_resolve(window_id: Id, s: SessionDep, who: Editor, reason: ReasonHeader
 def get_affected(window_id: Id, s: ReadSessionDep, rt: RuntimeDep, who: Reader,
                  page: Annotated[Paging, Query()]) -> dict[str, Any]:
     window = _get(s, window_id)
-    segments = affected_segments(s, window)
     today = NoticePolicy.from_settings(rt.settings).today()
-    names = dict(s.execute(select(Segment.id, Segment.name).where(Segment.id.in_(segments))).all())
-    per_segment = counts_by_segment(s, segments, today, window.category)
-    query = subscribers_on(segments, today, window.category)
-    found = query.subquery()
-    totals = s.execute(select(func.count(), func.count().filter(found.c.opted_out),
-                              func.count().filter(and_(~found.c.opted_out, found.c.email == "")))).one()
+    summary, names = affected(s, window, today)
+    query = subscribers_on(list(names), today, window.category)
     rows = s.execute(query.order_by(Subscriber.number).limit(page.limit).offset(page.offset))
-    total, opted_out, no_email = (int(v) for v in totals)
     return {
-        "window": window.id, "category": window.category, "total": total, "notify": total - opted_out - no_email,
-        "opted_out": opted_out, "no_email": no_email,
-        "segments": [{"segment": names[sid], **c, "notify": c["subscribers"] - c["opted_out"] - c["no_email"]}
-                     for sid, c in sorted(per_segment.items(), key=lambda item: names[item[0]])],
+        "window": window.id, "category": window.category, **summary,
         "items": [{"subscriber": _number(who, r.number), "segment": names[r.segment_id], "language": r.language,
                    "notice": "opted_out" if r.opted_out else "no_email" if not r.email else "email"} for r in rows],
         "limit": page.limit, "offset": page.offset,
@@ -192,15 +168,7 @@ def get_affected(window_id: Id, s: ReadSessionDep, rt: RuntimeDep, who: Reader,
 @router.get("/windows/{window_id}/notices", summary="The window's notices and how their mails are going")
 def get_notices(window_id: Id, s: ReadSessionDep, _: Reader) -> list[dict[str, Any]]:
     _get(s, window_id)
-    notices = list(notices_of(s, window_id))
-    counts = counts_by_topic(s, [n.topic for n in notices])
-    return [{
-        "id": n.id, "kind": n.kind, "sequence": n.sequence, "category": n.category, "audience": n.audience,
-        "created_at": n.created_at, "queued_at": n.queued_at, "note": n.note,
-        "subscribers": n.audience_size, "opted_out": n.opted_out, "no_email": n.no_email,
-        "queued": counts[n.topic].get("pending", 0), "sent": counts[n.topic].get("sent", 0),
-        "failed": counts[n.topic].get("dead", 0), "withdrawn": counts[n.topic].get("withdrawn", 0),
-    } for n in notices]
+    return notice_progress(s, window_id)
 
 
 @router.get("/windows/{window_id}/notices/{notice_id}/failed",

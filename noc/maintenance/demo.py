@@ -47,7 +47,8 @@ def seed(ctx: DemoContext) -> None:
                            "will be interrupted during this time.")
         window = create_window(s, body, DEMO_ACTOR, "demo", policy=NoticePolicy.from_settings(rt.settings))
     ctx.notes.append(f"demo maintenance window {window.id} on {DEMO_SEGMENT}: its subscribers are told by e-mail; "
-                     f"see /api/v1/maintenance/windows/{window.id}/notices")
+                     f"see /console/maintenance/{window.id} (sign in with the noc_engineer token) or "
+                     f"/api/v1/maintenance/windows/{window.id}/notices")
 
 
 class EmlSink:

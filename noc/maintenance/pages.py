@@ -1,4 +1,5 @@
-"""The opt-out page every notice links to: no login, the signed token is the key.
+"""Maintenance's pages: the console's works and outages (:mod:`noc.maintenance.console`, signed in), and the opt-out
+page every notice links to: no login, the signed token is the key.
 
 ``GET /optout/{token}`` asks (link scanners that open links must not unsubscribe anyone); ``POST`` opts out —
 from the page's button, or straight from a mail program's one-click unsubscribe (RFC 8058). Both are
@@ -14,10 +15,12 @@ from noc.core.http import RuntimeDep, SessionDep
 from noc.core.security import Actor
 from noc.inventory.models import Subscriber
 from noc.inventory.service import opt_out
+from noc.maintenance.console import router as console
 from noc.maintenance.mail import templates
 from noc.maintenance.optout import PURPOSE, read_token
 
 router = APIRouter(tags=["opt-out"], include_in_schema=False)
+router.include_router(console)
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
 
 
