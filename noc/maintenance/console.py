@@ -46,7 +46,7 @@ def windows(request: Request, who: Reader, rt: RuntimeDep, s: SessionDep, segmen
     wanted = segment.strip()
     if wanted:
         query = query.where(MaintenanceWindow.id.in_(
-            select(window_segments.c.window_id).join(Segment).where(Segment.name.ilike(f"%{wanted}%"))))
+            select(window_segments.c.window_id).join(Segment).where(Segment.name.icontains(wanted, autoescape=True))))
     rows = [(w, status(w, now)) for w in s.scalars(query.order_by(MaintenanceWindow.starts_at).limit(LISTED))]
     current = [r for r in rows if r[1] in ("scheduled", "in_progress", "ongoing")]
     past = sorted((r for r in rows if r[1] not in ("scheduled", "in_progress", "ongoing")),
