@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,11 @@ from fastapi.testclient import TestClient
 
 from noc.api import create_app
 from noc.audit.models import AuditEntry
-from noc.core.db import Database
+from noc.core.db import Database, utcnow
+from noc.core.security import SYSTEM
 from noc.core.settings import Settings
 from noc.live.models import LiveSession
+from noc.maintenance.service import WindowIn, create_window
 from tests.live.conftest import Server
 from tests.support.console import sign_in
 
@@ -92,6 +95,10 @@ def test_the_live_check_flow_in_headless_chromium(settings: Settings, net: Datab
                                                   tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
+    with net.session() as s:  # works on the CPE's segment in two days: the page links to them
+        start = utcnow() + timedelta(hours=50)
+        works = create_window(s, WindowIn(title="Node split", segments=["sg-1"], starts_at=start,
+                                          ends_at=start + timedelta(hours=2)), SYSTEM).id
     with Server(settings, net) as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)  # a fresh profile per launch
         try:
@@ -121,6 +128,7 @@ def test_the_live_check_flow_in_headless_chromium(settings: Settings, net: Datab
             expect(page.locator("#hints")).to_contain_text("upstream transmit power is too high")
             expect(page.locator("#downstream td.bad").first).to_be_visible()
             expect(page.locator("#chart-rtt polyline")).to_have_attribute("points", re.compile(" "))  # 2 readings
+            expect(page.locator(f"#status a[href='/console/maintenance/{works}']")).to_contain_text("Node split")
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             shot = tmp_path / "console-live.png"
             page.screenshot(path=str(shot), full_page=False)

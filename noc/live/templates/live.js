@@ -20,6 +20,18 @@
   const cell = (text, cls) => { const td = document.createElement("td"); td.textContent = text ?? "–"; if (cls) td.className = cls; return td; };
   const row = (...cells) => { const tr = document.createElement("tr"); tr.append(...cells); return tr; };
   const keepHeader = table => table.replaceChildren(...Array.from(table.rows).slice(0, 1));
+  const when = iso => new Date(iso).toLocaleString(lang === "sl" ? "sl-SI" : "en-GB", { dateStyle: "short", timeStyle: "short" });
+  const works = items => {  // each window links to its page in the console (local times)
+    const td = document.createElement("td");
+    if (!items.length) { td.textContent = words.none; return td; }
+    items.forEach((w, i) => {
+      const a = document.createElement("a");
+      a.href = `${box.dataset.maintenance}/${w.id}`;
+      a.textContent = `${w.title} (${when(w.starts_at)})`;
+      td.append(...(i ? [", ", a] : [a]));
+    });
+    return td;
+  };
   const grade = g => g || "no_answer";
   const duration = s => {
     if (typeof s !== "number") return null;
@@ -54,7 +66,7 @@
       row(cell(words.wifi), cell(r.wifi_clients)),
       row(cell(words.utilization), cell(ctx.segment ? `${ctx.segment}: ↓ ${util.down != null ? Math.round(util.down * 100) + " %" : "–"} ↑ ${util.up != null ? Math.round(util.up * 100) + " %" : "–"}` : null)),
       row(cell(words.ticket), cell((ctx.tickets || []).map(t => `#${t.id} ${t.direction}`).join(", ") || words.none)),
-      row(cell(words.maintenance), cell((ctx.maintenance || []).map(w => `${w.title} (${w.starts_at.slice(0, 16)})`).join(", ") || words.none)),
+      row(cell(words.maintenance), works(ctx.maintenance || [])),
     );
   }
 
