@@ -1,27 +1,40 @@
 """Works and outages in the console (``/console/maintenance``), for everyone who reads the network: the current
 and coming windows (a segment's too: an agent checking a caller's area), and a window with the subscribers it
-reaches (counts per segment, no subscriber) and how its notices are going. Planning stays in the API."""
+reaches (counts per segment, no subscriber) and how its notices are going. NOC engineers plan works, declare
+outages, cancel works and resolve outages here too, through the same service as the API (same checks, same
+audit, same notices)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from noc.core.db import utcnow
-from noc.core.errors import NotFound
+from noc.core.errors import InvalidInput, NocError, NotFound, field_errors
 from noc.core.http import Id, RuntimeDep, SessionDep
-from noc.core.security import NETWORK_READERS, Principal
+from noc.core.security import NETWORK_EDITORS, NETWORK_READERS, Principal
+from noc.core.settings import Settings
 from noc.inventory.models import Segment
 from noc.maintenance.models import MaintenanceWindow, window_segments
 from noc.maintenance.progress import affected, notice_progress, status
-from noc.maintenance.service import NoticePolicy
-from noc.web.service import ROOT, ConsolePage, add_page, console_user, render
+from noc.maintenance.service import (
+    NoticePolicy,
+    OutageIn,
+    WindowIn,
+    cancel_window,
+    create_window,
+    declare_outage,
+    resolve_outage,
+)
+from noc.web.service import HEADERS, ROOT, ConsolePage, add_page, checked_form, console_user, render
 
 TEMPLATES = Path(__file__).with_name("templates")
 PATH = f"{ROOT}/maintenance"
@@ -30,6 +43,10 @@ PAST_DAYS = 14
 LISTED = 200
 router = APIRouter(prefix=PATH, tags=["console"], include_in_schema=False)
 Reader = Annotated[Principal, Depends(console_user(NETWORK_READERS))]
+Editor = Annotated[Principal, Depends(console_user(NETWORK_EDITORS))]
+Form = Annotated[dict[str, str], Depends(checked_form)]
+Kind = Literal["planned", "outage"]
+OPEN = ("scheduled", "in_progress", "ongoing")
 add_page(ConsolePage(PATH, "Dela in izpadi", "Works and outages", NETWORK_READERS))
 
 
@@ -48,19 +65,91 @@ def windows(request: Request, who: Reader, rt: RuntimeDep, s: SessionDep, segmen
         query = query.where(MaintenanceWindow.id.in_(
             select(window_segments.c.window_id).join(Segment).where(Segment.name.icontains(wanted, autoescape=True))))
     rows = [(w, status(w, now)) for w in s.scalars(query.order_by(MaintenanceWindow.starts_at).limit(LISTED))]
-    current = [r for r in rows if r[1] in ("scheduled", "in_progress", "ongoing")]
-    past = sorted((r for r in rows if r[1] not in ("scheduled", "in_progress", "ongoing")),
-                  key=lambda r: r[0].starts_at, reverse=True)
+    current = [r for r in rows if r[1] in OPEN]
+    past = sorted((r for r in rows if r[1] not in OPEN), key=lambda r: r[0].starts_at, reverse=True)
     return render(request, who, "maintenance_list.html.j2", (TEMPLATES,), current=current, past=past,
-                  segment=wanted, days=PAST_DAYS, tz=ZoneInfo(rt.settings.timezone), at=_at)
+                  segment=wanted, days=PAST_DAYS, tz=ZoneInfo(rt.settings.timezone), at=_at,
+                  editor=who.role in NETWORK_EDITORS)
+
+
+@router.get("/new", response_class=HTMLResponse)
+def new(request: Request, who: Editor, rt: RuntimeDep, s: SessionDep, kind: Kind = "planned") -> HTMLResponse:
+    return _form(request, who, rt.settings, s, kind, {})
+
+
+@router.post("/new", response_class=HTMLResponse)
+def create(request: Request, who: Editor, rt: RuntimeDep, s: SessionDep, form: Form) -> Response:
+    kind: Kind = "outage" if form.get("kind") == "outage" else "planned"
+    try:
+        data = _input(form, kind, ZoneInfo(rt.settings.timezone))
+        if isinstance(data, WindowIn):
+            made = create_window(s, data, who.actor, data.reason, policy=NoticePolicy.from_settings(rt.settings))
+        else:
+            made = declare_outage(s, data, who.actor, data.reason)
+        s.commit()
+    except NocError as error:
+        s.rollback()
+        return _form(request, who, rt.settings, s, kind, form, error)
+    return RedirectResponse(f"{PATH}/{made.id}", status_code=303, headers=HEADERS)
 
 
 @router.get("/{window_id}", response_class=HTMLResponse)
 def window(request: Request, window_id: Id, who: Reader, rt: RuntimeDep, s: SessionDep) -> HTMLResponse:
+    return _window(request, who, rt.settings, s, _get(s, window_id))
+
+
+@router.post("/{window_id}/end", response_class=HTMLResponse)
+def end(request: Request, window_id: Id, who: Editor, rt: RuntimeDep, s: SessionDep, form: Form) -> Response:
+    """Cancel planned works, or resolve an outage (whichever the window is)."""
+    found = _get(s, window_id)
+    try:
+        (cancel_window if found.kind == "planned" else resolve_outage)(s, found, who.actor, form.get("reason", ""))
+        s.commit()
+    except NocError as error:
+        s.rollback()
+        return _window(request, who, rt.settings, s, _get(s, window_id), error)
+    return RedirectResponse(f"{PATH}/{window_id}", status_code=303, headers=HEADERS)
+
+
+def _get(s: Session, window_id: int) -> MaintenanceWindow:
     found = s.get(MaintenanceWindow, window_id)
     if found is None:
         raise NotFound("window_id", f"no maintenance window with id {window_id}")
-    reach, _ = affected(s, found, NoticePolicy.from_settings(rt.settings).today())
-    return render(request, who, "maintenance_window.html.j2", (TEMPLATES,), w=found,
-                  state=status(found, utcnow()), reach=reach, notices=notice_progress(s, window_id),
-                  tz=ZoneInfo(rt.settings.timezone), at=_at)
+    return found
+
+
+def _window(request: Request, who: Principal, settings: Settings, s: Session, found: MaintenanceWindow,
+            error: NocError | None = None) -> HTMLResponse:
+    reach, _ = affected(s, found, NoticePolicy.from_settings(settings).today())
+    state = status(found, utcnow())
+    return render(request, who, "maintenance_window.html.j2", (TEMPLATES,), status=error.status if error else 200,
+                  w=found, state=state, reach=reach, notices=notice_progress(s, found.id),
+                  tz=ZoneInfo(settings.timezone), at=_at, error=error,
+                  can_end=who.role in NETWORK_EDITORS and state in OPEN)
+
+
+def _form(request: Request, who: Principal, settings: Settings, s: Session, kind: Kind, form: dict[str, str],
+          error: NocError | None = None) -> HTMLResponse:
+    names = list(s.scalars(select(Segment.name).order_by(Segment.name)))
+    return render(request, who, "maintenance_new.html.j2", (TEMPLATES,), status=error.status if error else 200,
+                  kind=kind, form=form, error=error, names=names, lead_h=settings.maintenance_lead_time_h,
+                  timezone=settings.timezone)
+
+
+def _input(form: dict[str, str], kind: Kind, tz: ZoneInfo) -> WindowIn | OutageIn:
+    """The form as the API's input: segments separated by commas, times local (``datetime-local``)."""
+    data: dict[str, Any] = {k: form.get(k, "") for k in ("title", "reason", "impact", "description_sl",
+                                                          "description_en")}
+    data["segments"] = [name.strip() for name in form.get("segments", "").split(",") if name.strip()]
+    if kind == "planned":
+        for field in ("starts_at", "ends_at"):
+            try:
+                data[field] = datetime.fromisoformat(form.get(field, "")).replace(tzinfo=tz)
+            except ValueError:
+                raise InvalidInput(field, "a date and time is required") from None
+        data["emergency"] = form.get("emergency") == "yes"
+    try:
+        return (WindowIn if kind == "planned" else OutageIn).model_validate(data)
+    except ValidationError as invalid:
+        name, message = field_errors(invalid)[0]
+        raise InvalidInput(name, message) from None
