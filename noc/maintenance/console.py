@@ -1,19 +1,19 @@
 """Works and outages in the console (``/console/maintenance``), for everyone who reads the network: the current
 and coming windows (a segment's too: an agent checking a caller's area), and a window with the subscribers it
 reaches (counts per segment, no subscriber) and how its notices are going. NOC engineers plan works, declare
-outages, cancel works and resolve outages here too, through the same service as the API (same checks, same
-audit, same notices)."""
+outages, change and cancel works and resolve outages here too, through the same service as the API (same
+checks, same audit, same notices)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ from noc.maintenance.service import (
     create_window,
     declare_outage,
     resolve_outage,
+    update_window,
 )
 from noc.web.service import HEADERS, ROOT, ConsolePage, add_page, checked_form, console_user, render
 
@@ -47,6 +48,7 @@ Editor = Annotated[Principal, Depends(console_user(NETWORK_EDITORS))]
 Form = Annotated[dict[str, str], Depends(checked_form)]
 Kind = Literal["planned", "outage"]
 OPEN = ("scheduled", "in_progress", "ongoing")
+M = TypeVar("M", bound=BaseModel)
 add_page(ConsolePage(PATH, "Dela in izpadi", "Works and outages", NETWORK_READERS))
 
 
@@ -81,11 +83,12 @@ def new(request: Request, who: Editor, rt: RuntimeDep, s: SessionDep, kind: Kind
 def create(request: Request, who: Editor, rt: RuntimeDep, s: SessionDep, form: Form) -> Response:
     kind: Kind = "outage" if form.get("kind") == "outage" else "planned"
     try:
-        data = _input(form, kind, ZoneInfo(rt.settings.timezone))
-        if isinstance(data, WindowIn):
-            made = create_window(s, data, who.actor, data.reason, policy=NoticePolicy.from_settings(rt.settings))
+        if kind == "planned":
+            works = _window_input(form, ZoneInfo(rt.settings.timezone))
+            made = create_window(s, works, who.actor, works.reason, policy=NoticePolicy.from_settings(rt.settings))
         else:
-            made = declare_outage(s, data, who.actor, data.reason)
+            outage = _outage_input(form)
+            made = declare_outage(s, outage, who.actor, outage.reason)
         s.commit()
     except NocError as error:
         s.rollback()
@@ -96,6 +99,29 @@ def create(request: Request, who: Editor, rt: RuntimeDep, s: SessionDep, form: F
 @router.get("/{window_id}", response_class=HTMLResponse)
 def window(request: Request, window_id: Id, who: Reader, rt: RuntimeDep, s: SessionDep) -> HTMLResponse:
     return _window(request, who, rt.settings, s, _get(s, window_id))
+
+
+@router.get("/{window_id}/edit", response_class=HTMLResponse)
+def edit(request: Request, window_id: Id, who: Editor, rt: RuntimeDep, s: SessionDep) -> HTMLResponse:
+    found, tz = _get(s, window_id), ZoneInfo(rt.settings.timezone)
+    form = {k: getattr(found, k) for k in ("title", "reason", "impact", "description_sl", "description_en")}
+    form |= {"segments": ", ".join(seg.name for seg in found.segments), "emergency": "yes" if found.emergency else "",
+             **{k: _at(getattr(found, k), tz).replace(" ", "T") for k in ("starts_at", "ends_at")}}
+    return _form(request, who, rt.settings, s, "planned", form, editing=found)
+
+
+@router.post("/{window_id}/edit", response_class=HTMLResponse)
+def change(request: Request, window_id: Id, who: Editor, rt: RuntimeDep, s: SessionDep, form: Form) -> Response:
+    """Change planned works: a change subscribers see is sent to them as an update (the API's ``PUT``)."""
+    found = _get(s, window_id)
+    try:
+        data = _window_input(form, ZoneInfo(rt.settings.timezone))
+        update_window(s, found, data, who.actor, data.reason, policy=NoticePolicy.from_settings(rt.settings))
+        s.commit()
+    except NocError as error:
+        s.rollback()
+        return _form(request, who, rt.settings, s, "planned", form, error, editing=_get(s, window_id))
+    return RedirectResponse(f"{PATH}/{window_id}", status_code=303, headers=HEADERS)
 
 
 @router.post("/{window_id}/end", response_class=HTMLResponse)
@@ -125,31 +151,43 @@ def _window(request: Request, who: Principal, settings: Settings, s: Session, fo
     return render(request, who, "maintenance_window.html.j2", (TEMPLATES,), status=error.status if error else 200,
                   w=found, state=state, reach=reach, notices=notice_progress(s, found.id),
                   tz=ZoneInfo(settings.timezone), at=_at, error=error,
-                  can_end=who.role in NETWORK_EDITORS and state in OPEN)
+                  can_end=who.role in NETWORK_EDITORS and state in OPEN,
+                  can_edit=who.role in NETWORK_EDITORS and state in ("scheduled", "in_progress"))
 
 
 def _form(request: Request, who: Principal, settings: Settings, s: Session, kind: Kind, form: dict[str, str],
-          error: NocError | None = None) -> HTMLResponse:
+          error: NocError | None = None, editing: MaintenanceWindow | None = None) -> HTMLResponse:
+    """The form that plans works or declares an outage, or (``editing``) changes planned works."""
     names = list(s.scalars(select(Segment.name).order_by(Segment.name)))
     return render(request, who, "maintenance_new.html.j2", (TEMPLATES,), status=error.status if error else 200,
                   kind=kind, form=form, error=error, names=names, lead_h=settings.maintenance_lead_time_h,
-                  timezone=settings.timezone)
+                  timezone=settings.timezone, editing=editing)
 
 
-def _input(form: dict[str, str], kind: Kind, tz: ZoneInfo) -> WindowIn | OutageIn:
-    """The form as the API's input: segments separated by commas, times local (``datetime-local``)."""
+def _outage_input(form: dict[str, str]) -> OutageIn:
+    """The form as the API's input of an outage: segments separated by commas."""
     data: dict[str, Any] = {k: form.get(k, "") for k in ("title", "reason", "impact", "description_sl",
                                                           "description_en")}
     data["segments"] = [name.strip() for name in form.get("segments", "").split(",") if name.strip()]
-    if kind == "planned":
-        for field in ("starts_at", "ends_at"):
-            try:
-                data[field] = datetime.fromisoformat(form.get(field, "")).replace(tzinfo=tz)
-            except ValueError:
-                raise InvalidInput(field, "a date and time is required") from None
-        data["emergency"] = form.get("emergency") == "yes"
+    return _validated(OutageIn, data)
+
+
+def _window_input(form: dict[str, str], tz: ZoneInfo) -> WindowIn:
+    """The form as the API's input of planned works: as an outage's, with local times (``datetime-local``)."""
+    data = _outage_input(form).model_dump()
+    for field in ("starts_at", "ends_at"):
+        try:
+            data[field] = datetime.fromisoformat(form.get(field, "")).replace(tzinfo=tz)
+        except ValueError:
+            raise InvalidInput(field, "a date and time is required") from None
+    data["emergency"] = form.get("emergency") == "yes"
+    return _validated(WindowIn, data)
+
+
+def _validated(model: type[M], data: dict[str, Any]) -> M:
+    """``data`` as ``model``; its first problem as :class:`InvalidInput` naming the field."""
     try:
-        return (WindowIn if kind == "planned" else OutageIn).model_validate(data)
+        return model.model_validate(data)
     except ValidationError as invalid:
         name, message = field_errors(invalid)[0]
         raise InvalidInput(name, message) from None

@@ -65,7 +65,7 @@ def csrf_of(page: Any) -> str:
     return found.group(1)
 
 
-def test_works_planned_and_cancelled_an_outage_declared_and_resolved(console: TestClient, client: TestClient,
+def test_works_planned_changed_and_cancelled_an_outage_declared_and_resolved(console: TestClient, client: TestClient,
                                                                      tokens: dict[str, str], rt: Runtime) -> None:
     assert sign_in(console, tokens["agent"]).status_code == 303
     assert console.get("/console/maintenance/new").status_code == 403  # agents read works, they do not plan them
@@ -101,15 +101,24 @@ def test_works_planned_and_cancelled_an_outage_declared_and_resolved(console: Te
     assert window["title"] == "Node split" and window["segments"] == ["sg-1"]
     utc = start.replace(tzinfo=tz).astimezone(ZoneInfo("UTC"))  # the form's times are the operator's local times
     assert window["starts_at"].startswith(utc.strftime("%Y-%m-%dT%H:%M"))
+    edit = console.get(made.headers["location"] + "/edit")  # the form holds the window as it is
+    assert edit.status_code == 200 and f'value="{works["starts_at"]}"' in edit.text and 'value="sg-1"' in edit.text
+    later = {**works, "ends_at": (start + timedelta(hours=4)).isoformat(timespec="minutes"), "csrf": token}
+    assert console.post(made.headers["location"] + "/edit", data={**later, "segments": "sg-9"}).status_code == 422
+    assert console.post(made.headers["location"] + "/edit", data=later).status_code == 303
+    changed = client.get(f"/api/v1/maintenance/windows/{window_id}", headers=auth(tokens["agent"])).json()
+    assert changed["sequence"] == 1 and changed["ends_at"] > window["ends_at"]  # subscribers get an update
+    notices = client.get(f"/api/v1/maintenance/windows/{window_id}/notices", headers=auth(tokens["agent"])).json()
+    assert [n["kind"] for n in notices] == ["announcement", "update"]
     page = console.get(made.headers["location"])
-    assert 'id="end"' in page.text
+    assert 'id="end"' in page.text and 'id="edit"' in page.text
     ended = console.post(made.headers["location"] + "/end", data={"csrf": csrf_of(page), "reason": "moved to spring"})
     assert ended.status_code == 303
     assert client.get(f"/api/v1/maintenance/windows/{window_id}", headers=auth(tokens["agent"])).json()[
         "status"] == "cancelled"
     again = console.post(made.headers["location"] + "/end", data={"csrf": csrf_of(page), "reason": "twice"})
     assert again.status_code == 303  # cancelling twice changes nothing
-    assert 'id="end"' not in console.get(made.headers["location"]).text
+    assert not re.search(r'id="(end|edit)"', console.get(made.headers["location"]).text)  # cancelled: as it is
 
     outage = console.post("/console/maintenance/new", data={"kind": "outage", "title": "Fibre cut",
                                                            "segments": "sg-1", "impact": "outage", "csrf": token})
@@ -122,6 +131,7 @@ def test_works_planned_and_cancelled_an_outage_declared_and_resolved(console: Te
         done = [(a.action, a.actor, a.reason) for a in s.query(AuditEntry).filter(
             AuditEntry.action.like("maintenance.%")).order_by(AuditEntry.seq)]
     assert done == [("maintenance.create", "u-noc_engineer", "capacity"),
+                    ("maintenance.update", "u-noc_engineer", "capacity"),
                     ("maintenance.cancel", "u-noc_engineer", "moved to spring"),
                     ("maintenance.outage", "u-noc_engineer", ""), ("maintenance.resolve", "u-noc_engineer", "")]
 
