@@ -475,8 +475,27 @@ def poller() -> Json:
                           "expression such as ^cmts-1$); empty while the filter is .* (every CPE would be a line).",
               defaults=timeseries_defaults("s", min=0, displayName="${__field.labels.device}"),
               options=legend("mean", "max")),
+        panel(lay, "timeseries", "Poller groups: workers and lag (scaled out, noc /metrics)",
+              [Prom("max by (group) (noc_poller_group_workers)", "{{group}} workers"),
+               Prom("max by (group, job) (noc_poller_group_lag_seconds)", "{{group}} {{job}} lag s")],
+              w=12, h=8,
+              description="With NOC_BROKER_URL: the workers answering on each poller group's queue, and how long "
+                          "the group's newest cycle has run past its interval unfinished (0: in time). Empty when "
+                          "polling runs in-process.",
+              defaults=timeseries_defaults("none", min=0), options=legend("min", "max", "lastNotNull")),
+        panel(lay, "timeseries", "Poller groups: work lost and skipped per hour (scaled out, noc /metrics)",
+              [Prom("sum by (group) (increase(noc_poll_batches_resent_total[1h]))", "{{group}} batches sent again"),
+               Prom("sum by (group) (increase(noc_poll_batches_missing_total[1h]))",
+                    "{{group}} segment batches missing"),
+               Prom("sum by (group) (increase(noc_poll_group_cycles_skipped_total[1h]))", "{{group}} cycles skipped")],
+              w=12, h=8,
+              description="CPE batches the broker lost and the leader sent again (a few after worker crashes are "
+                          "expected), segment batches whose samples did not come back within the interval, and CPE "
+                          "cycles not started because the group's previous one still ran (docs/operations.md).",
+              defaults=timeseries_defaults("none", min=0), options=legend("max", "lastNotNull")),
     ]
-    return dashboard("noc-poller", "Poller", "How long SNMP polls take, and how many succeed.", panels,
+    return dashboard("noc-poller", "Poller", "How long SNMP polls take, how many succeed, and (scaled out) how the "
+                     "poller groups keep up.", panels,
                      [textbox_variable("device", "Device (regex)", ".*")], time_from="now-6h", annotations=[])
 
 

@@ -188,6 +188,34 @@ def test_poller_group_alert_when_scaled_out(scraper: Scraper) -> None:
             scaleout_metrics.WORKERS.remove(group)
 
 
+def test_every_dashboard_promql_query_runs_and_the_poller_groups_show(scraper: Scraper) -> None:
+    """Each PromQL query of the dashboards runs on the VictoriaMetrics scraping noc; the poller's scale-out panels
+    show a group's workers, lag, and a batch sent again after the broker lost it."""
+    from tests.support.dashboards import all_panels, load_dashboards
+
+    exprs = {t["expr"]: f"{name}: {p['title']}" for name, dash in load_dashboards().items()
+             for p in all_panels(dash["panels"]) for t in p.get("targets", []) if "expr" in t}
+    assert any("noc_poll_batches_resent_total" in e for e in exprs)
+    try:
+        scaleout_metrics.WORKERS.labels("maribor").set(2)
+        scaleout_metrics.LAG.labels("maribor", "cpes").set(0)
+        vm = scraper()
+        wait_for(vm, 'noc_poller_group_workers{group="maribor"}')
+        scaleout_metrics.BATCHES_RESENT.labels("maribor").inc()
+        wait_for(vm, 'noc_poll_batches_resent_total{group="maribor"}', lambda v: v == [1.0])
+        for expr, where in exprs.items():
+            url = f"{vm.url}/api/v1/query_range?" + urllib.parse.urlencode(
+                {"query": expr, "start": int(time.time()) - 600, "end": int(time.time()), "step": 15})
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                assert json.load(resp)["status"] == "success", where
+        wait_for(vm, next(e for e in exprs if "noc_poll_batches_resent_total" in e), lambda v: v and v[0] > 0)
+        assert query(vm, next(e for e in exprs if "noc_poller_group_workers" in e)) == [2.0]
+    finally:
+        scaleout_metrics.WORKERS.remove("maribor")
+        scaleout_metrics.LAG.remove("maribor", "cpes")
+        scaleout_metrics.BATCHES_RESENT.remove("maribor")
+
+
 @SQLITE
 def test_audit_chain_alert(rt: Runtime, db: Database, scraper: Scraper) -> None:
     with db.session() as s:
