@@ -35,6 +35,7 @@ from noc.maintenance.service import (
     cancel_window,
     create_window,
     declare_outage,
+    find_window,
     resolve_outage,
     update_window,
 )
@@ -86,13 +87,6 @@ def _saved(s: SessionDep, window: MaintenanceWindow) -> dict[str, Any]:
     return out(window)
 
 
-def _get(s: SessionDep, window_id: int) -> MaintenanceWindow:
-    window = s.get(MaintenanceWindow, window_id)
-    if window is None:
-        raise ApiError(404, "not_found", f"no maintenance window with id {window_id}", "id")
-    return window
-
-
 @router.get("/windows", summary="Maintenance windows and outages, newest start first")
 def list_windows(s: ReadSessionDep, _: Anyone, query: Annotated[WindowFilter, Query()]) -> dict[str, Any]:
     base = select(MaintenanceWindow)
@@ -112,7 +106,7 @@ def list_windows(s: ReadSessionDep, _: Anyone, query: Annotated[WindowFilter, Qu
 
 @router.get("/windows/{window_id}", response_model=WindowOut, summary="One maintenance window or outage")
 def get_window(window_id: Id, s: ReadSessionDep, _: Anyone) -> dict[str, Any]:
-    return out(_get(s, window_id))
+    return out(find_window(s, window_id))
 
 
 @router.post("/windows", response_model=WindowOut, status_code=201,
@@ -127,13 +121,13 @@ def post_window(body: WindowIn, s: SessionDep, rt: RuntimeDep, who: Editor,
 def put_window(window_id: Id, body: WindowIn, s: SessionDep, rt: RuntimeDep, who: Editor,
                reason: ReasonHeader = "") -> dict[str, Any]:
     policy = NoticePolicy.from_settings(rt.settings)
-    return _saved(s, update_window(s, _get(s, window_id), body, who.actor, reason, policy=policy))
+    return _saved(s, update_window(s, find_window(s, window_id), body, who.actor, reason, policy=policy))
 
 
 @router.post("/windows/{window_id}/cancel", response_model=WindowOut,
              summary="Cancel a maintenance window (subscribers already told are told again)")
 def post_cancel(window_id: Id, s: SessionDep, who: Editor, reason: ReasonHeader = "") -> dict[str, Any]:
-    return _saved(s, cancel_window(s, _get(s, window_id), who.actor, reason))
+    return _saved(s, cancel_window(s, find_window(s, window_id), who.actor, reason))
 
 
 @router.post("/outages", response_model=WindowOut, status_code=201,
@@ -145,14 +139,14 @@ def post_outage(body: OutageIn, s: SessionDep, who: Editor, reason: ReasonHeader
 @router.post("/outages/{window_id}/resolve", response_model=WindowOut,
              summary="Declare an outage resolved (the subscribers told of it are told)")
 def post_resolve(window_id: Id, s: SessionDep, who: Editor, reason: ReasonHeader = "") -> dict[str, Any]:
-    return _saved(s, resolve_outage(s, _get(s, window_id), who.actor, reason))
+    return _saved(s, resolve_outage(s, find_window(s, window_id), who.actor, reason))
 
 
 @router.get("/windows/{window_id}/affected", summary="Subscribers the window affects: counts per segment and a "
             "paged list (subscriber numbers only, null to roles that see no subscribers)")
 def get_affected(window_id: Id, s: ReadSessionDep, rt: RuntimeDep, who: Reader,
                  page: Annotated[Paging, Query()]) -> dict[str, Any]:
-    window = _get(s, window_id)
+    window = find_window(s, window_id)
     today = NoticePolicy.from_settings(rt.settings).today()
     summary, names = affected(s, window, today)
     query = subscribers_on(list(names), today, window.category)
@@ -167,7 +161,7 @@ def get_affected(window_id: Id, s: ReadSessionDep, rt: RuntimeDep, who: Reader,
 
 @router.get("/windows/{window_id}/notices", summary="The window's notices and how their mails are going")
 def get_notices(window_id: Id, s: ReadSessionDep, _: Reader) -> list[dict[str, Any]]:
-    _get(s, window_id)
+    find_window(s, window_id)
     return notice_progress(s, window_id)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from noc.core.db import utcnow
-from noc.core.errors import InvalidInput, NocError, NotFound, field_errors
+from noc.core.errors import InvalidInput, NocError, field_errors
 from noc.core.http import Id, RuntimeDep, SessionDep
 from noc.core.security import NETWORK_EDITORS, NETWORK_READERS, Principal
 from noc.core.settings import Settings
@@ -32,6 +32,7 @@ from noc.maintenance.service import (
     cancel_window,
     create_window,
     declare_outage,
+    find_window,
     resolve_outage,
     update_window,
 )
@@ -98,12 +99,12 @@ def create(request: Request, who: Editor, rt: RuntimeDep, s: SessionDep, form: F
 
 @router.get("/{window_id}", response_class=HTMLResponse)
 def window(request: Request, window_id: Id, who: Reader, rt: RuntimeDep, s: SessionDep) -> HTMLResponse:
-    return _window(request, who, rt.settings, s, _get(s, window_id))
+    return _window(request, who, rt.settings, s, find_window(s, window_id))
 
 
 @router.get("/{window_id}/edit", response_class=HTMLResponse)
 def edit(request: Request, window_id: Id, who: Editor, rt: RuntimeDep, s: SessionDep) -> HTMLResponse:
-    found, tz = _get(s, window_id), ZoneInfo(rt.settings.timezone)
+    found, tz = find_window(s, window_id), ZoneInfo(rt.settings.timezone)
     form = {k: getattr(found, k) for k in ("title", "reason", "impact", "description_sl", "description_en")}
     form |= {"segments": ", ".join(seg.name for seg in found.segments), "emergency": "yes" if found.emergency else "",
              **{k: _at(getattr(found, k), tz).replace(" ", "T") for k in ("starts_at", "ends_at")}}
@@ -113,35 +114,28 @@ def edit(request: Request, window_id: Id, who: Editor, rt: RuntimeDep, s: Sessio
 @router.post("/{window_id}/edit", response_class=HTMLResponse)
 def change(request: Request, window_id: Id, who: Editor, rt: RuntimeDep, s: SessionDep, form: Form) -> Response:
     """Change planned works: a change subscribers see is sent to them as an update (the API's ``PUT``)."""
-    found = _get(s, window_id)
+    found = find_window(s, window_id)
     try:
         data = _window_input(form, ZoneInfo(rt.settings.timezone))
         update_window(s, found, data, who.actor, data.reason, policy=NoticePolicy.from_settings(rt.settings))
         s.commit()
     except NocError as error:
         s.rollback()
-        return _form(request, who, rt.settings, s, "planned", form, error, editing=_get(s, window_id))
+        return _form(request, who, rt.settings, s, "planned", form, error, editing=find_window(s, window_id))
     return RedirectResponse(f"{PATH}/{window_id}", status_code=303, headers=HEADERS)
 
 
 @router.post("/{window_id}/end", response_class=HTMLResponse)
 def end(request: Request, window_id: Id, who: Editor, rt: RuntimeDep, s: SessionDep, form: Form) -> Response:
     """Cancel planned works, or resolve an outage (whichever the window is)."""
-    found = _get(s, window_id)
+    found = find_window(s, window_id)
     try:
         (cancel_window if found.kind == "planned" else resolve_outage)(s, found, who.actor, form.get("reason", ""))
         s.commit()
     except NocError as error:
         s.rollback()
-        return _window(request, who, rt.settings, s, _get(s, window_id), error)
+        return _window(request, who, rt.settings, s, find_window(s, window_id), error)
     return RedirectResponse(f"{PATH}/{window_id}", status_code=303, headers=HEADERS)
-
-
-def _get(s: Session, window_id: int) -> MaintenanceWindow:
-    found = s.get(MaintenanceWindow, window_id)
-    if found is None:
-        raise NotFound("window_id", f"no maintenance window with id {window_id}")
-    return found
 
 
 def _window(request: Request, who: Principal, settings: Settings, s: Session, found: MaintenanceWindow,

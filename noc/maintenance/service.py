@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from noc.audit.service import record
 from noc.core.db import utcnow
-from noc.core.errors import Conflict, InvalidInput
+from noc.core.errors import Conflict, InvalidInput, NotFound
 from noc.core.security import Actor
 from noc.core.settings import Settings
 from noc.inventory.models import Segment
@@ -93,6 +93,14 @@ def add_notice(session: Session, window: MaintenanceWindow, kind: NoticeKind, au
     session.add(notice)
     session.flush()
     return notice
+
+
+def find_window(session: Session, window_id: int) -> MaintenanceWindow:
+    """The window or outage ``window_id``."""
+    window = session.get(MaintenanceWindow, window_id)
+    if window is None:
+        raise NotFound("id", f"no maintenance window with id {window_id}")
+    return window
 
 
 def _segments(session: Session, names: list[str]) -> list[Segment]:
